@@ -1,0 +1,44 @@
+// The environment, read and checked once at start. Every setting has a safe default so
+// that `npm start` works on a fresh machine; a bad value stops the start with a message.
+import path from "node:path";
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  /** Unset: the app starts an embedded PostgreSQL under dataDir. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Most DIDs one create-form submission may create. */
+  maxCreateDids: number;
+  /** Cap on a urlencoded form body; big enough for a pasted list of maxCreateDids numbers. */
+  formBodyLimitBytes: number;
+  logLevel: string;
+  /** Templates are cached until restart; off while developing views. */
+  cacheTemplates: boolean;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const maxCreateDids = integer(env, "MAX_CREATE_DIDS", 100_000, 1, 1_000_000);
+  return {
+    port: integer(env, "PORT", 3000, 0, 65535),
+    host: env.HOST || "127.0.0.1",
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: path.resolve(env.DATA_DIR || "data"),
+    maxCreateDids,
+    // 200,000 pasted lines of 20 digits must still reach the validator and get a clear
+    // message at the field, not a bare 413.
+    formBodyLimitBytes: integer(env, "FORM_BODY_LIMIT_BYTES", 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    logLevel: env.LOG_LEVEL || "info",
+    cacheTemplates: env.NODE_ENV !== "development",
+  };
+}
