@@ -1,0 +1,54 @@
+// Builds the Fastify instance: third-party plugins, then our cross-cutting plugins, then
+// the routes of each domain. The database client is created by the caller (server, tests).
+import Fastify, { type FastifyServerOptions } from "fastify";
+import compress from "@fastify/compress";
+import formbody from "@fastify/formbody";
+import multipart from "@fastify/multipart";
+import type { AppConfig } from "./config.js";
+import type { Db } from "./db/prisma.js";
+import errors from "./plugins/errors.js";
+import flash from "./plugins/flash.js";
+import htmx from "./plugins/htmx.js";
+import staticFiles from "./plugins/static-files.js";
+import viewPlugin from "./plugins/view.js";
+import didRoutes from "./modules/dids/dids.routes.js";
+import operatorRoutes from "./modules/operators/operators.routes.js";
+import resellerRoutes from "./modules/resellers/resellers.routes.js";
+
+declare module "fastify" {
+  interface FastifyInstance {
+    db: Db;
+    config: AppConfig;
+  }
+}
+
+export async function buildApp(config: AppConfig, db: Db, logger: FastifyServerOptions["logger"] = { level: config.logLevel }) {
+  const app = Fastify({
+    logger,
+    // Hostile or accidental huge query strings are cut off before any parsing.
+    maxParamLength: 200,
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: false,
+    disableRequestLogging: false,
+  });
+  app.decorate("db", db);
+  app.decorate("config", config);
+
+  await app.register(compress, { global: true, threshold: 1024, encodings: ["gzip", "deflate"] });
+  await app.register(formbody, { bodyLimit: config.formBodyLimitBytes });
+  // Imports arrive with a later issue; every multipart limit is set now so no route is born unlimited.
+  await app.register(multipart, { limits: { fileSize: 20 * 1024 * 1024, files: 1, fields: 20, parts: 21, fieldSize: 64 * 1024 } });
+  await app.register(htmx);
+  await app.register(flash);
+  await app.register(staticFiles);
+  await app.register(viewPlugin, { cacheTemplates: config.cacheTemplates });
+  await app.register(errors);
+
+  app.get("/", (_request, reply) => reply.redirect("/dids", 302));
+  // The htmx dialogs' close button: an empty fragment replaces the dialog.
+  app.get("/dialog/close", (_request, reply) => reply.type("text/html; charset=utf-8").send(""));
+  await app.register(didRoutes);
+  await app.register(operatorRoutes);
+  await app.register(resellerRoutes);
+  return app;
+}

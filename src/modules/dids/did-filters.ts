@@ -1,0 +1,191 @@
+// The inventory's one filter parser: query string -> typed DidListQuery -> SQL. The page,
+// its htmx fragment, and later the export and "all matching" bulk actions all go through
+// it, so they can never disagree about which DIDs a URL means.
+import { Prisma } from "../../generated/prisma/client.js";
+import { FieldReader, type FieldErrors } from "../../shared/field-errors.js";
+import { maxDigits, minDigits } from "./did-numbers.js";
+
+export const didStatuses = ["in_stock", "reserved", "active", "blocked", "hold", "archive"] as const;
+export type DidStatus = (typeof didStatuses)[number];
+export const statusLabels: Record<DidStatus, string> = {
+  in_stock: "In stock",
+  reserved: "Reserved",
+  active: "Active",
+  blocked: "Blocked",
+  hold: "Hold",
+  archive: "Archive",
+};
+
+export const sortColumns = ["id", "status", "operator", "number", "tag", "notes", "client", "reseller"] as const;
+export type SortColumn = (typeof sortColumns)[number];
+export const pageSizes = [25, 50, 100, 500] as const;
+export const maxPage = 1_000_000;
+export const tagMaxLength = 64;
+export const notesMaxLength = 1000;
+
+export interface DidFilter {
+  numberContains?: string;
+  numberPrefix?: string;
+  numberFrom?: string;
+  numberTo?: string;
+  statuses: DidStatus[];
+  operatorId?: number;
+  resellerId?: number;
+  tag?: string;
+  clientId?: number;
+  notesContains?: string;
+  id?: number;
+  batchId?: number;
+}
+
+export interface DidListQuery {
+  filter: DidFilter;
+  sort: SortColumn;
+  dir: "asc" | "desc";
+  page: number;
+  per: number;
+}
+
+export const defaultListQuery: DidListQuery = { filter: { statuses: [] }, sort: "number", dir: "asc", page: 1, per: 50 };
+
+export type ParseResult = { ok: true; query: DidListQuery } | { ok: false; errors: FieldErrors; query: DidListQuery };
+
+function digits(reader: FieldReader, field: string, label: string, min: number): string | undefined {
+  const value = reader.raw(field)?.trim().replace(/^\+/, "");
+  if (value === undefined || value === "") return undefined;
+  if (!/^\d+$/.test(value)) return reader.fail(field, `${label}: digits only.`);
+  if (value.length < min || value.length > maxDigits) return reader.fail(field, `${label}: ${min} to ${maxDigits} digits.`);
+  return value;
+}
+
+/** Parses a list URL's query. On errors it still returns what was valid, for the form. */
+export function parseDidListQuery(source: Record<string, unknown>): ParseResult {
+  const r = new FieldReader(source);
+  const statuses: DidStatus[] = [];
+  for (const value of r.list("status")) {
+    if ((didStatuses as readonly string[]).includes(value)) {
+      if (!statuses.includes(value as DidStatus)) statuses.push(value as DidStatus);
+    } else r.fail("status", `"${value.slice(0, 40)}" is not a DID status.`);
+  }
+  const filter: DidFilter = {
+    numberContains: digits(r, "contains", "Number contains", 1),
+    numberPrefix: digits(r, "prefix", "Number starts with", 1),
+    numberFrom: digits(r, "from", "Number from", minDigits),
+    numberTo: digits(r, "to", "Number to", minDigits),
+    statuses,
+    operatorId: r.id("operator", "operator"),
+    resellerId: r.id("reseller", "reseller"),
+    tag: r.text("tag", "Tag", tagMaxLength),
+    clientId: r.id("client", "client"),
+    notesContains: r.text("notes", "Notes", notesMaxLength),
+    id: r.id("id", "ID"),
+    batchId: r.id("batch", "batch"),
+  };
+  const { numberFrom, numberTo } = filter;
+  if (numberFrom && numberTo) {
+    if (numberFrom.length !== numberTo.length) r.fail("to", "Number from and to need the same number of digits.");
+    else if (numberFrom > numberTo) r.fail("to", "Number to must not be lower than number from.");
+  }
+  const perText = r.raw("per")?.trim();
+  let per = defaultListQuery.per;
+  if (perText) {
+    const n = Number(perText);
+    if ((pageSizes as readonly number[]).includes(n) && /^\d+$/.test(perText)) per = n;
+    else r.fail("per", `Rows per page must be one of ${pageSizes.join(", ")}.`);
+  }
+  const query: DidListQuery = {
+    filter,
+    sort: r.oneOf("sort", "sort column", sortColumns, defaultListQuery.sort) ?? defaultListQuery.sort,
+    dir: r.oneOf("dir", "sort direction", ["asc", "desc"] as const, defaultListQuery.dir) ?? defaultListQuery.dir,
+    page: r.integer("page", "Page", 1, maxPage, 1) ?? 1,
+    per,
+  };
+  return r.ok ? { ok: true, query } : { ok: false, errors: r.errors, query };
+}
+
+/** The canonical query string of a list state: only what differs from the defaults. */
+export function listSearchParams(query: DidListQuery, overrides: Partial<Omit<DidListQuery, "filter">> = {}): URLSearchParams {
+  const q = { ...query, ...overrides };
+  const f = q.filter;
+  const params = new URLSearchParams();
+  const add = (name: string, value: string | number | undefined) => {
+    if (value !== undefined && value !== "") params.append(name, String(value));
+  };
+  add("contains", f.numberContains);
+  add("prefix", f.numberPrefix);
+  add("from", f.numberFrom);
+  add("to", f.numberTo);
+  for (const status of f.statuses) add("status", status);
+  add("operator", f.operatorId);
+  add("reseller", f.resellerId);
+  add("tag", f.tag);
+  add("client", f.clientId);
+  add("notes", f.notesContains);
+  add("id", f.id);
+  add("batch", f.batchId);
+  if (q.sort !== defaultListQuery.sort || q.dir !== defaultListQuery.dir) {
+    add("sort", q.sort);
+    add("dir", q.dir);
+  }
+  if (q.per !== defaultListQuery.per) add("per", q.per);
+  if (q.page !== 1) add("page", q.page);
+  return params;
+}
+
+export function listUrl(query: DidListQuery, overrides: Partial<Omit<DidListQuery, "filter">> = {}): string {
+  const search = listSearchParams(query, overrides).toString();
+  return search ? `/dids?${search}` : "/dids";
+}
+
+export function isFiltered(filter: DidFilter): boolean {
+  return Object.entries(filter).some(([key, value]) => (key === "statuses" ? (value as unknown[]).length > 0 : value !== undefined));
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * The WHERE clause over `did d`. It needs no join, so the total count reads the did table
+ * alone; reseller and client filters go through small subqueries on their indexed keys.
+ */
+export function didWhereSql(filter: DidFilter): Prisma.Sql {
+  const conditions: Prisma.Sql[] = [];
+  if (filter.numberContains) conditions.push(Prisma.sql`d.number LIKE ${`%${filter.numberContains}%`}`);
+  if (filter.numberPrefix) conditions.push(Prisma.sql`d.number LIKE ${`${filter.numberPrefix}%`}`);
+  // Numbers are compared as digit strings of one length, which orders them numerically.
+  if (filter.numberFrom) conditions.push(Prisma.sql`d.number >= ${filter.numberFrom} AND length(d.number) = ${filter.numberFrom.length}`);
+  if (filter.numberTo) conditions.push(Prisma.sql`d.number <= ${filter.numberTo} AND length(d.number) = ${filter.numberTo.length}`);
+  if (filter.statuses.length > 0) {
+    conditions.push(Prisma.sql`d.status IN (${Prisma.join(filter.statuses.map((s) => Prisma.sql`${s}::"DidStatus"`))})`);
+  }
+  if (filter.operatorId !== undefined) conditions.push(Prisma.sql`d.operator_id = ${filter.operatorId}`);
+  if (filter.resellerId !== undefined) {
+    conditions.push(Prisma.sql`d.operator_id IN (SELECT id FROM operator WHERE reseller_id = ${filter.resellerId})`);
+  }
+  if (filter.tag !== undefined) conditions.push(Prisma.sql`d.tag = ${filter.tag}`);
+  if (filter.clientId !== undefined) {
+    conditions.push(Prisma.sql`d.client_account_id IN (SELECT id FROM client_account WHERE client_id = ${filter.clientId})`);
+  }
+  if (filter.notesContains !== undefined) conditions.push(Prisma.sql`d.notes ILIKE ${`%${escapeLike(filter.notesContains)}%`}`);
+  if (filter.id !== undefined) conditions.push(Prisma.sql`d.id = ${filter.id}`);
+  if (filter.batchId !== undefined) conditions.push(Prisma.sql`d.batch_id = ${filter.batchId}`);
+  return conditions.length > 0 ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
+}
+
+const sortExpressions: Record<SortColumn, string[]> = {
+  id: ["d.id"],
+  status: ["d.status", "d.id"],
+  operator: ["o.name", "d.id"],
+  number: ["d.number"],
+  tag: ["d.tag", "d.id"],
+  notes: ["d.notes", "d.id"],
+  client: ["c.name", "ca.name", "d.id"],
+  reseller: ["r.name", "d.id"],
+};
+
+/** ORDER BY from a whitelisted column: user input never reaches the SQL text. */
+export function didOrderSql(sort: SortColumn, dir: "asc" | "desc"): Prisma.Sql {
+  const direction = dir === "desc" ? "DESC" : "ASC";
+  return Prisma.raw(`ORDER BY ${sortExpressions[sort].map((e) => `${e} ${direction}`).join(", ")}`);
+}

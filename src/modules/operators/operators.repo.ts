@@ -1,0 +1,65 @@
+// The only place that reads and writes operators (DID providers).
+import { Prisma } from "../../generated/prisma/client.js";
+import type { DbOrTx } from "../../db/prisma.js";
+import type { OperatorListQuery } from "./operator-filters.js";
+
+export interface OperatorRow {
+  id: number;
+  name: string;
+  resellerId: number;
+  resellerName: string;
+  didCount: number;
+}
+
+function operatorWhere(query: OperatorListQuery["filter"]): Prisma.Sql {
+  const conditions: Prisma.Sql[] = [];
+  if (query.name) conditions.push(Prisma.sql`o.name ILIKE ${`%${query.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`);
+  if (query.resellerId !== undefined) conditions.push(Prisma.sql`o.reseller_id = ${query.resellerId}`);
+  return conditions.length > 0 ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
+}
+
+export async function listOperators(db: DbOrTx, query: OperatorListQuery): Promise<{ rows: OperatorRow[]; total: number }> {
+  const where = operatorWhere(query.filter);
+  const [rows, [counted]] = await Promise.all([
+    // The DID count is a per-row index-only count, so a page of operators costs only its own DIDs.
+    db.$queryRaw<OperatorRow[]>`
+      SELECT o.id, o.name, r.id AS "resellerId", r.name AS "resellerName",
+        (SELECT count(*)::int FROM did d WHERE d.operator_id = o.id) AS "didCount"
+      FROM operator o JOIN reseller r ON r.id = o.reseller_id
+      ${where}
+      ORDER BY lower(o.name), o.id
+      LIMIT ${query.per} OFFSET ${(query.page - 1) * query.per}`,
+    db.$queryRaw<{ total: number }[]>`SELECT count(*)::int AS total FROM operator o ${where}`,
+  ]);
+  return { rows, total: counted?.total ?? 0 };
+}
+
+export async function findOperator(db: DbOrTx, id: number) {
+  return (await db.operator.findUnique({ where: { id }, include: { reseller: true } })) ?? undefined;
+}
+
+/** Every operator, for the select boxes of the inventory's search and forms. */
+export async function listOperatorOptions(db: DbOrTx) {
+  return db.operator.findMany({
+    select: { id: true, name: true, reseller: { select: { id: true, name: true } } },
+    orderBy: [{ reseller: { name: "asc" } }, { name: "asc" }],
+  });
+}
+
+export async function operatorNameTaken(db: DbOrTx, resellerId: number, name: string): Promise<boolean> {
+  const rows = await db.$queryRaw<unknown[]>`
+    SELECT 1 FROM operator WHERE reseller_id = ${resellerId} AND lower(name) = lower(${name}) LIMIT 1`;
+  return rows.length > 0;
+}
+
+export async function createOperator(db: DbOrTx, data: { name: string; resellerId: number }) {
+  return db.operator.create({ data });
+}
+
+export async function countOperatorDids(db: DbOrTx, operatorId: number): Promise<number> {
+  return db.did.count({ where: { operatorId } });
+}
+
+export async function deleteOperator(db: DbOrTx, id: number): Promise<void> {
+  await db.operator.delete({ where: { id } });
+}

@@ -1,0 +1,63 @@
+// Thin routes for the Operators tab.
+import type { FastifyInstance } from "fastify";
+import { parseId } from "../../shared/field-errors.js";
+import { renderError } from "../../plugins/errors.js";
+import { listResellerOptions } from "../resellers/resellers.repo.js";
+import { operatorListUrl } from "./operator-filters.js";
+import * as service from "./operators.service.js";
+
+type Query = Record<string, unknown>;
+type Body = Record<string, unknown>;
+const smallFormLimit = 64 * 1024;
+
+export default async function operatorRoutes(app: FastifyInstance) {
+  app.get<{ Querystring: Query }>("/operators", async (request, reply) => {
+    const page = await service.operatorListPage(app.db, request.query);
+    if (request.wantsFragment && page.valid) reply.header("hx-push-url", operatorListUrl(page.query));
+    return reply.render(
+      { page: "operators/list", fragment: "operators/_browser" },
+      { ...page, title: "Operators", tab: "operators", operatorListUrl },
+      page.valid ? 200 : 400,
+    );
+  });
+
+  app.get<{ Querystring: Query }>("/operators/new", async (request, reply) => {
+    const resellers = await listResellerOptions(app.db);
+    const preset = parseId(String(request.query.reseller ?? ""));
+    return reply.render({ page: "operators/new", fragment: "operators/_create-dialog" }, { title: "New operator", tab: "operators", resellers, form: { resellerId: preset }, errors: {} });
+  });
+
+  app.post<{ Body: Body }>("/operators/new", { bodyLimit: smallFormLimit }, async (request, reply) => {
+    const result = await service.createOperator(app.db, request.body ?? {});
+    if (result.ok) {
+      reply.setFlash(`Created operator “${String(request.body.name).trim()}”.`);
+      return reply.redirectAfterPost("/operators");
+    }
+    const resellers = await listResellerOptions(app.db);
+    return reply.render({ page: "operators/new", fragment: "operators/_create-dialog" }, { title: "New operator", tab: "operators", resellers, form: result.form, errors: result.errors }, 422);
+  });
+
+  const notFound = (id: number) => ({ title: "Operator not found", message: `There is no operator with ID ${id}. It may have been deleted.` });
+  const badId = (raw: string) => ({ title: "Bad operator ID", message: `“${raw.slice(0, 40)}” is not an operator ID: IDs are whole numbers.` });
+
+  app.get<{ Params: { id: string } }>("/operators/:id/delete", async (request, reply) => {
+    const id = parseId(request.params.id);
+    if (id === undefined) return renderError(request, reply, 400, badId(request.params.id));
+    const found = await service.getOperator(app.db, id);
+    if (!found) return renderError(request, reply, 404, notFound(id));
+    return reply.render({ page: "operators/delete", fragment: "operators/_delete-dialog" }, { title: `Delete operator ${found.operator.name}`, tab: "operators", ...found });
+  });
+
+  app.post<{ Params: { id: string } }>("/operators/:id/delete", { bodyLimit: smallFormLimit }, async (request, reply) => {
+    const id = parseId(request.params.id);
+    if (id === undefined) return renderError(request, reply, 400, badId(request.params.id));
+    const result = await service.deleteOperator(app.db, id);
+    if (result.ok) {
+      reply.setFlash(`Deleted operator “${result.name}”.`);
+      return reply.redirectAfterPost("/operators");
+    }
+    if (result.status === 404) return renderError(request, reply, 404, notFound(id));
+    const found = await service.getOperator(app.db, id);
+    return reply.render({ page: "operators/delete", fragment: "operators/_delete-dialog" }, { title: `Delete operator ${result.name}`, tab: "operators", ...found, blocked: true }, 409);
+  });
+}

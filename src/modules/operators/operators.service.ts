@@ -1,0 +1,69 @@
+// Business rules for operators: unique names within a reseller, and no deleting an
+// operator that still owns DIDs.
+import type { Db } from "../../db/prisma.js";
+import { isUniqueViolation } from "../../db/prisma.js";
+import { FieldReader, type FieldErrors } from "../../shared/field-errors.js";
+import { findReseller, listResellerOptions } from "../resellers/resellers.repo.js";
+import { operatorNameMaxLength, parseOperatorListQuery } from "./operator-filters.js";
+import * as repo from "./operators.repo.js";
+
+export async function operatorListPage(db: Db, rawQuery: Record<string, unknown>) {
+  const parsed = parseOperatorListQuery(rawQuery);
+  const errors: FieldErrors = parsed.ok ? {} : { ...parsed.errors };
+  const resellers = await listResellerOptions(db);
+  const { resellerId } = parsed.query.filter;
+  if (resellerId !== undefined && !resellers.some((r) => r.id === resellerId)) errors.reseller = `There is no reseller with ID ${resellerId}.`;
+  const valid = Object.keys(errors).length === 0;
+  const { rows, total } = valid ? await repo.listOperators(db, parsed.query) : { rows: [], total: 0 };
+  return { valid, errors, query: parsed.query, rows, total, resellers };
+}
+
+export interface OperatorForm {
+  name?: string;
+  resellerId?: number;
+}
+
+export type CreateOperatorResult = { ok: true; id: number } | { ok: false; form: OperatorForm; errors: FieldErrors };
+
+export async function createOperator(db: Db, body: Record<string, unknown>): Promise<CreateOperatorResult> {
+  const r = new FieldReader(body);
+  const form: OperatorForm = { name: r.text("name", "Name", operatorNameMaxLength, { required: true }), resellerId: r.id("reseller", "a reseller", { required: true }) };
+  const { errors } = r;
+  if (form.resellerId !== undefined && !errors.reseller && !(await findReseller(db, form.resellerId))) errors.reseller = "That reseller does not exist. Choose another.";
+  if (form.name && form.resellerId !== undefined && !errors.reseller && (await repo.operatorNameTaken(db, form.resellerId, form.name))) {
+    errors.name = `This reseller already has an operator named “${form.name}”.`;
+  }
+  if (Object.keys(errors).length > 0) return { ok: false, form, errors };
+  try {
+    const operator = await repo.createOperator(db, { name: form.name!, resellerId: form.resellerId! });
+    return { ok: true, id: operator.id };
+  } catch (error) {
+    // Two people creating the same name at once: the unique index decides.
+    if (!isUniqueViolation(error)) throw error;
+    return { ok: false, form, errors: { name: `This reseller already has an operator named “${form.name}”.` } };
+  }
+}
+
+export async function getOperator(db: Db, id: number) {
+  const operator = await repo.findOperator(db, id);
+  return operator ? { operator, didCount: await repo.countOperatorDids(db, id) } : undefined;
+}
+
+export type DeleteOperatorResult = { ok: true; name: string } | { ok: false; status: 404 } | { ok: false; status: 409; name: string; didCount: number };
+
+export async function deleteOperator(db: Db, id: number): Promise<DeleteOperatorResult> {
+  return db.$transaction(async (tx) => {
+    const operator = await repo.findOperator(tx, id);
+    if (!operator) return { ok: false as const, status: 404 as const };
+    const didCount = await repo.countOperatorDids(tx, id);
+    if (didCount > 0) return { ok: false as const, status: 409 as const, name: operator.name, didCount };
+    try {
+      await repo.deleteOperator(tx, id);
+    } catch (error) {
+      // A DID created for this operator since the count: the foreign key refuses.
+      if ((error as { code?: string }).code === "P2003") return { ok: false as const, status: 409 as const, name: operator.name, didCount: await repo.countOperatorDids(tx, id) };
+      throw error;
+    }
+    return { ok: true as const, name: operator.name };
+  });
+}

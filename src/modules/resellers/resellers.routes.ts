@@ -1,0 +1,20 @@
+// Thin routes for the Resellers page: a list with a create form.
+import type { FastifyInstance } from "fastify";
+import * as service from "./resellers.service.js";
+
+export default async function resellerRoutes(app: FastifyInstance) {
+  app.get("/resellers", async (_request, reply) => {
+    const page = await service.resellerListPage(app.db);
+    return reply.render({ page: "resellers/list" }, { ...page, title: "Resellers", tab: "resellers", form: {}, errors: {} });
+  });
+
+  app.post<{ Body: Record<string, unknown> }>("/resellers", { bodyLimit: 64 * 1024 }, async (request, reply) => {
+    const result = await service.createReseller(app.db, request.body ?? {});
+    if (result.ok) {
+      reply.setFlash(`Created reseller “${String(request.body.name).trim()}”.`);
+      return reply.redirectAfterPost("/resellers");
+    }
+    const page = await service.resellerListPage(app.db);
+    return reply.render({ page: "resellers/list" }, { ...page, title: "Resellers", tab: "resellers", form: result.form, errors: result.errors }, 422);
+  });
+}

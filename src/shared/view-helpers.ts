@@ -1,0 +1,18 @@
+// Small pure helpers for templates: numbers, plurals, dates.
+import { statusLabels, type DidStatus } from "../modules/dids/did-filters.js";
+
+const numberFormat = new Intl.NumberFormat("en-US");
+
+export const viewHelpers = {
+  count: (n: number) => numberFormat.format(n),
+  plural: (n: number, one: string, many: string) => `${numberFormat.format(n)} ${n === 1 ? one : many}`,
+  statusLabel: (status: string) => statusLabels[status as DidStatus] ?? status,
+  /** Attributes marking a field invalid and pointing at its message (printed raw: no user text). */
+  invalid: (errors: Record<string, string> | undefined, field: string) =>
+    errors?.[field] ? ` aria-invalid="true" aria-describedby="${field}-error"` : "",
+  selected: (on: boolean) => (on ? " selected" : ""),
+  checked: (on: boolean) => (on ? " checked" : ""),
+  /** Long notes are cut in the table; the edit page shows them whole. */
+  truncate: (text: string | null | undefined, max: number) => (!text ? "" : [...text].length > max ? `${[...text].slice(0, max).join("")}…` : text),
+  dateTime: (date: Date | null | undefined) => (date ? date.toISOString().replace("T", " ").slice(0, 16) + " UTC" : ""),
+};
