@@ -5,7 +5,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
 import { prismaDir } from "../paths.js";
-import { openSchemaEngine } from "./schema-engine.js";
+import { withSchemaEngine } from "./schema-engine.js";
 
 const migrationsDir = path.join(prismaDir, "migrations");
 
@@ -29,17 +29,19 @@ async function listMigrations() {
 
 /** Applies pending migrations; returns the names of those applied now. */
 export async function applyMigrations(databaseUrl: string, log: (m: string) => void = () => {}): Promise<string[]> {
-  const engine = await openSchemaEngine(await readSchema(), databaseUrl, log);
   const lockPath = path.join(migrationsDir, "migration_lock.toml");
-  const result = await engine.applyMigrations({
-    migrationsList: {
-      baseDir: migrationsDir,
-      lockfile: { path: "migration_lock.toml", content: await readFile(lockPath, "utf8") },
-      migrationDirectories: await listMigrations(),
-      shadowDbInitScript: "",
-    },
-    filters: { externalTables: [], externalEnums: [] },
-  });
+  const migrationsList = {
+    baseDir: migrationsDir,
+    lockfile: { path: "migration_lock.toml", content: await readFile(lockPath, "utf8") },
+    migrationDirectories: await listMigrations(),
+    shadowDbInitScript: "",
+  };
+  const result = await withSchemaEngine(
+    await readSchema(),
+    databaseUrl,
+    (engine) => engine.applyMigrations({ migrationsList, filters: { externalTables: [], externalEnums: [] } }),
+    log,
+  );
   return result.appliedMigrationNames;
 }
 

@@ -11,7 +11,7 @@ import { prismaDir, projectRoot } from "../paths.js";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "./database.js";
 import { readSchema } from "./migrate.js";
-import { openSchemaEngine } from "./schema-engine.js";
+import { withSchemaEngine } from "./schema-engine.js";
 
 function schemaAt(ref: string): string | undefined {
   try {
@@ -32,15 +32,16 @@ async function main() {
   const previous = existing.length > 0 ? schemaAt(ref) : undefined;
   const current = await readSchema();
   const database = await openDatabase(loadConfig(), () => {}, { migrate: false });
-  const engine = await openSchemaEngine(current, database.url);
   const files = (text: string) => ({ files: [{ path: "schema.prisma", content: text }] });
-  const result = await engine.diff({
-    from: previous === undefined ? { tag: "empty" } : { tag: "schemaDatamodel", ...files(previous) },
-    to: { tag: "schemaDatamodel", ...files(current) },
-    script: true,
-    exitCode: null,
-    filters: { externalTables: [], externalEnums: [] },
-  });
+  const result = await withSchemaEngine(current, database.url, (engine) =>
+    engine.diff({
+      from: previous === undefined ? { tag: "empty" } : { tag: "schemaDatamodel", ...files(previous) },
+      to: { tag: "schemaDatamodel", ...files(current) },
+      script: true,
+      exitCode: null,
+      filters: { externalTables: [], externalEnums: [] },
+    }),
+  );
   const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
   const dir = path.join(migrationsDir, `${stamp}_${name}`);
   await mkdir(dir, { recursive: true });

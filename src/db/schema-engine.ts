@@ -6,6 +6,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
 import * as bg from "@prisma/schema-engine-wasm/schema_engine_bg";
 import type { SchemaEngine } from "@prisma/schema-engine-wasm";
@@ -29,14 +30,27 @@ function loadWasm(): Promise<void> {
   return wasmReady;
 }
 
-export async function openSchemaEngine(
+/**
+ * Runs `work` with an engine connected to the database, then closes its connections, so
+ * that a migrated database can be used as a template right away.
+ */
+export async function withSchemaEngine<T>(
   schemaText: string,
   connectionString: string,
+  work: (engine: SchemaEngine) => Promise<T>,
   log: (message: string) => void = () => {},
-): Promise<SchemaEngine> {
+): Promise<T> {
   await loadWasm();
-  const adapter = bindMigrationAwareSqlAdapterFactory(
-    new PrismaPg({ connectionString }),
-  );
-  return bg.SchemaEngine.new({ datamodels: [["schema.prisma", schemaText]] }, log, adapter);
+  const pool = new pg.Pool({ connectionString, max: 2 });
+  try {
+    const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool));
+    const engine = await bg.SchemaEngine.new({ datamodels: [["schema.prisma", schemaText]] }, log, adapter);
+    try {
+      return await work(engine);
+    } finally {
+      engine[Symbol.dispose]();
+    }
+  } finally {
+    await pool.end();
+  }
 }

@@ -1,0 +1,29 @@
+// Test data, written straight to the database through Prisma.
+import type { Db } from "../../src/db/prisma.js";
+
+let counter = 0;
+const unique = (prefix: string) => `${prefix} ${++counter}-${Math.random().toString(36).slice(2, 6)}`;
+
+export async function makeReseller(db: Db, name = unique("Reseller")) {
+  return db.reseller.create({ data: { name } });
+}
+
+export async function makeOperator(db: Db, options: { name?: string; resellerId?: number } = {}) {
+  const resellerId = options.resellerId ?? (await makeReseller(db)).id;
+  return db.operator.create({ data: { name: options.name ?? unique("Operator"), resellerId }, include: { reseller: true } });
+}
+
+export async function makeDids(
+  db: Db,
+  operatorId: number,
+  numbers: string[],
+  extra: { status?: "in_stock" | "reserved" | "active" | "blocked" | "hold" | "archive"; tag?: string; notes?: string; clientAccountId?: number } = {},
+) {
+  await db.did.createMany({ data: numbers.map((number) => ({ number, operatorId, ...extra })) });
+  return db.did.findMany({ where: { number: { in: numbers } }, orderBy: { number: "asc" } });
+}
+
+export async function makeClientAccount(db: Db, resellerId: number, names = { client: unique("Client"), account: unique("Account") }) {
+  const client = await db.client.create({ data: { name: names.client, resellerId } });
+  return db.clientAccount.create({ data: { name: names.account, clientId: client.id }, include: { client: true } });
+}

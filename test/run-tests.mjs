@@ -1,0 +1,78 @@
+// `npm test`: finds a PostgreSQL for the tests, prepares one migrated template database,
+// runs tap (every test file clones its own database from the template, so files can run
+// in parallel), cleans up and prints a plain "N passed, N failed" line.
+//
+// The server: TEST_DATABASE_URL, else DATABASE_URL (any database on that server; the
+// tests create and drop their own), else an embedded PostgreSQL in a temporary directory.
+import { spawn } from "node:child_process";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { startEmbeddedPostgres } from "../dist/src/db/embedded-postgres.js";
+import { applyMigrations } from "../dist/src/db/migrate.js";
+
+const log = (message) => console.log(`[test setup] ${message}`);
+
+function withDatabase(url, name) {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function admin(serverUrl, sql) {
+  const client = new pg.Client({ connectionString: withDatabase(serverUrl, "postgres") });
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+let embedded;
+let tempDir;
+let serverUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+if (serverUrl) {
+  log(`using the PostgreSQL server of ${process.env.TEST_DATABASE_URL ? "TEST_DATABASE_URL" : "DATABASE_URL"}`);
+} else {
+  tempDir = await mkdtemp(path.join(os.tmpdir(), "did-test-pg-"));
+  // As root, PostgreSQL runs as the "postgres" user, which must be able to enter the directory.
+  await chmod(tempDir, 0o755);
+  embedded = await startEmbeddedPostgres(tempDir, log);
+  serverUrl = `${embedded.serverUrl}/postgres`;
+  log("started an embedded PostgreSQL");
+}
+
+const template = `did_test_tpl_${process.pid}_${Date.now().toString(36)}`;
+let exitCode = 1;
+try {
+  await admin(serverUrl, `CREATE DATABASE "${template}"`);
+  await applyMigrations(withDatabase(serverUrl, template));
+  log(`migrated template database ${template}`);
+
+  const args = process.argv.slice(2);
+  const child = spawn(process.execPath, [path.resolve("node_modules/tap/dist/esm/run.mjs"), ...args], {
+    stdio: ["inherit", "pipe", "inherit"],
+    env: { ...process.env, TEST_DB_SERVER_URL: serverUrl, TEST_DB_TEMPLATE: template },
+  });
+  let tail = "";
+  child.stdout.on("data", (chunk) => {
+    process.stdout.write(chunk);
+    tail = (tail + chunk.toString()).slice(-4000);
+  });
+  exitCode = await new Promise((resolve) => child.on("close", (code) => resolve(code ?? 1)));
+  // tap closes with "# { total: N, pass: N, fail: N, ... }": restate it as CI reads it.
+  const summary = /# \{ total: (\d+)([^}]*)\}/.exec(tail);
+  if (summary) {
+    const count = (name) => Number(new RegExp(`${name}: (\\d+)`).exec(summary[2])?.[1] ?? 0);
+    console.log(`${count("pass")} passed, ${count("fail")} failed, ${count("skip") + count("todo")} skipped`);
+  }
+} finally {
+  // Test databases left by a crashed file, then the template.
+  const left = await admin(serverUrl, `SELECT datname FROM pg_database WHERE datname LIKE '${template}%'`).catch(() => ({ rows: [] }));
+  for (const row of left.rows) await admin(serverUrl, `DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`).catch(() => {});
+  if (embedded) await embedded.stop();
+  if (tempDir) await rm(tempDir, { recursive: true, force: true });
+}
+process.exit(exitCode);
