@@ -28,7 +28,8 @@ function refererBack(request: FastifyRequest): string {
   if (!referer) return "/dids";
   try {
     const url = new URL(referer);
-    return url.host === request.headers.host ? backUrl(url.pathname + url.search) : "/dids";
+    const sameHost = url.host === new URL(`${url.protocol}//${request.headers.host ?? ""}`).host;
+    return sameHost ? backUrl(url.pathname + url.search) : "/dids";
   } catch {
     return "/dids";
   }
