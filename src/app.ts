@@ -25,11 +25,11 @@ declare module "fastify" {
 export async function buildApp(config: AppConfig, db: Db, logger: FastifyServerOptions["logger"] = { level: config.logLevel }) {
   const app = Fastify({
     logger,
-    // Hostile or accidental huge query strings are cut off before any parsing.
-    maxParamLength: 200,
+    // Hostile or accidental huge path parameters are refused before any handler runs.
+    routerOptions: { maxParamLength: 200 },
     bodyLimit: 1024 * 1024,
+    // Request ids are ours (shown on 5xx pages, found in the log); a client cannot pick them.
     requestIdHeader: false,
-    disableRequestLogging: false,
   });
   app.decorate("db", db);
   app.decorate("config", config);
@@ -45,6 +45,11 @@ export async function buildApp(config: AppConfig, db: Db, logger: FastifyServerO
   await app.register(errors);
 
   app.get("/", (_request, reply) => reply.redirect("/dids", 302));
+  // For load balancers and the container's health check: the app and its database answer.
+  app.get("/healthz", async (_request, reply) => {
+    await db.$queryRaw`SELECT 1`;
+    return reply.type("text/plain; charset=utf-8").header("cache-control", "no-store").send("ok");
+  });
   // The htmx dialogs' close button: an empty fragment replaces the dialog.
   app.get("/dialog/close", (_request, reply) => reply.type("text/html; charset=utf-8").send(""));
   await app.register(didRoutes);

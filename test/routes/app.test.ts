@@ -12,6 +12,12 @@ t.test("the app shell", async (t) => {
     t.equal(res.headers.location, "/dids");
   });
 
+  t.test("/healthz answers when the database does", async (t) => {
+    const res = await app.inject({ url: "/healthz" });
+    t.equal(res.statusCode, 200);
+    t.equal(res.body, "ok");
+  });
+
   t.test("htmx and the stylesheet come from our own origin, cached for long", async (t) => {
     const doc = html((await app.inject({ url: "/dids" })).body);
     const script = doc.querySelector("script")!.getAttribute("src")!;

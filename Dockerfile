@@ -1,0 +1,29 @@
+# The DID inventory against an external PostgreSQL: docker run -e DATABASE_URL=... -p 3000:3000
+# Stage 1 compiles TypeScript and generates the Prisma client; stage 2 holds production
+# dependencies only and runs as the unprivileged "node" user.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY prisma ./prisma
+COPY src ./src
+RUN npm run build
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --omit=optional leaves out the embedded PostgreSQL binaries: in a container the app
+# always uses DATABASE_URL. No install scripts are needed at run time.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist/src ./dist/src
+COPY prisma ./prisma
+COPY views ./views
+COPY public ./public
+USER node
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+CMD ["node", "dist/src/server.js"]
