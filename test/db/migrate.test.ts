@@ -1,0 +1,42 @@
+// Our migration runner writes Prisma's own bookkeeping, so the stock `prisma migrate
+// deploy` sees a database migrated here as up to date (same names, same checksums).
+import { createHash } from "node:crypto";
+import { readFile, readdir } from "node:fs/promises";
+import path from "node:path";
+import t from "tap";
+import pg from "pg";
+import { applyMigrations } from "../../src/db/migrate.js";
+import { prismaDir } from "../../src/paths.js";
+
+t.test("migrations are recorded as prisma migrate deploy records them", async (t) => {
+  const server = process.env.TEST_DB_SERVER_URL!;
+  const name = `${process.env.TEST_DB_TEMPLATE}_mig${process.pid}`;
+  const admin = new pg.Client({ connectionString: Object.assign(new URL(server), { pathname: "/postgres" }).toString() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  t.teardown(async () => {
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await admin.end();
+  });
+  const url = Object.assign(new URL(server), { pathname: `/${name}` }).toString();
+
+  const migrationsDir = path.join(prismaDir, "migrations");
+  const names = (await readdir(migrationsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  t.same(await applyMigrations(url), names, "a new database gets every migration");
+  t.same(await applyMigrations(url), [], "a second run applies nothing");
+
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  t.teardown(() => client.end());
+  const rows = (await client.query("SELECT migration_name, checksum, finished_at, rolled_back_at, applied_steps_count FROM _prisma_migrations ORDER BY migration_name")).rows;
+  t.equal(rows.length, names.length);
+  for (const [i, row] of rows.entries()) {
+    const sql = await readFile(path.join(migrationsDir, names[i]!, "migration.sql"));
+    t.equal(row.migration_name, names[i]);
+    t.equal(row.checksum, createHash("sha256").update(sql).digest("hex"), "the checksum prisma compares");
+    t.ok(row.finished_at, "finished");
+    t.equal(row.rolled_back_at, null);
+  }
+  const collation = await client.query("SELECT collation_name FROM information_schema.columns WHERE table_name = 'did' AND column_name = 'number'");
+  t.equal(collation.rows[0].collation_name, "C", "numbers use the C collation the indexes rely on");
+});
