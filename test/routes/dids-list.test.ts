@@ -156,3 +156,13 @@ t.test("the inventory", async (t) => {
     t.equal(await db.did.count(), 7, "nothing happened to the table");
   });
 });
+
+t.test("an empty inventory invites to create DIDs, in the dialog", async (t) => {
+  const { app } = await buildTestApp(t);
+  const doc = html((await app.inject({ url: "/dids" })).body);
+  t.match(text(doc.querySelector(".empty")), /No DIDs match\. Create DIDs/);
+  const link = doc.querySelector('.empty a[href="/dids/new"]')!;
+  // Inside the boosted search area: without its own target and swap it would replace the table.
+  t.same([link.getAttribute("hx-target"), link.getAttribute("hx-swap"), link.getAttribute("hx-push-url")], ["#dialog", "innerHTML", "false"]);
+});
+
