@@ -184,6 +184,22 @@ const sortExpressions: Record<SortColumn, string[]> = {
   reseller: ["r.name", "d.id"],
 };
 
+/** The joins a sort column needs before the page is cut (operator, client and reseller sort by name). */
+const sortJoins: Record<SortColumn, string> = {
+  id: "",
+  status: "",
+  operator: "JOIN operator o ON o.id = d.operator_id",
+  number: "",
+  tag: "",
+  notes: "",
+  client: "LEFT JOIN client_account ca ON ca.id = d.client_account_id LEFT JOIN client c ON c.id = ca.client_id",
+  reseller: "JOIN operator o ON o.id = d.operator_id JOIN reseller r ON r.id = o.reseller_id",
+};
+
+export function didSortJoinsSql(sort: SortColumn): Prisma.Sql {
+  return Prisma.raw(sortJoins[sort]);
+}
+
 /** ORDER BY from a whitelisted column: user input never reaches the SQL text. */
 export function didOrderSql(sort: SortColumn, dir: "asc" | "desc"): Prisma.Sql {
   const direction = dir === "desc" ? "DESC" : "ASC";

@@ -3,7 +3,7 @@
 // a million rows, and because Prisma cannot say length() or the trigram-friendly LIKE.
 import { Prisma } from "../../generated/prisma/client.js";
 import type { DbOrTx } from "../../db/prisma.js";
-import { didOrderSql, didWhereSql, type DidFilter, type DidListQuery, type DidStatus } from "./did-filters.js";
+import { didOrderSql, didSortJoinsSql, didWhereSql, type DidFilter, type DidListQuery, type DidStatus } from "./did-filters.js";
 
 export type AfterHoldStatus = "in_stock" | "reserved" | "archive";
 
@@ -37,25 +37,42 @@ const selectColumns = Prisma.sql`
   c.id AS "clientId", c.name AS "clientName", ca.name AS "accountName"`;
 
 const joins = Prisma.sql`
-  FROM did d
   JOIN operator o ON o.id = d.operator_id
   JOIN reseller r ON r.id = o.reseller_id
   LEFT JOIN client_account ca ON ca.id = d.client_account_id
   LEFT JOIN client c ON c.id = ca.client_id`;
 
-export async function listDids(db: DbOrTx, query: DidListQuery): Promise<{ rows: DidRow[]; total: number }> {
-  const where = didWhereSql(query.filter);
+/**
+ * The SQL of one list page (exported so the benchmark runs exactly what the app runs).
+ * The page's ids are picked first, joining only what the sort needs, and only those rows
+ * are then joined for display: page 1,000 no longer joins the 49,950 rows it skips.
+ */
+export function listDidsSql(query: DidListQuery): Prisma.Sql {
+  const order = didOrderSql(query.sort, query.dir);
   const offset = (query.page - 1) * query.per;
+  return Prisma.sql`
+    SELECT ${selectColumns}
+    FROM (
+      SELECT d.id FROM did d ${didSortJoinsSql(query.sort)} ${didWhereSql(query.filter)} ${order} LIMIT ${query.per} OFFSET ${offset}
+    ) page
+    JOIN did d ON d.id = page.id
+    ${joins}
+    ${order}`;
+}
+
+/** The SQL of the total count that goes with a list page. */
+export function countDidsSql(filter: DidFilter): Prisma.Sql {
+  return Prisma.sql`SELECT count(*)::int AS total FROM did d ${didWhereSql(filter)}`;
+}
+
+export async function listDids(db: DbOrTx, query: DidListQuery): Promise<{ rows: DidRow[]; total: number }> {
   // Two statements on two pooled connections, in parallel: the page and the total.
-  const [rows, counted] = await Promise.all([
-    db.$queryRaw<DidRow[]>`SELECT ${selectColumns} ${joins} ${where} ${didOrderSql(query.sort, query.dir)} LIMIT ${query.per} OFFSET ${offset}`,
-    countDids(db, query.filter),
-  ]);
+  const [rows, counted] = await Promise.all([db.$queryRaw<DidRow[]>(listDidsSql(query)), countDids(db, query.filter)]);
   return { rows, total: counted };
 }
 
 export async function countDids(db: DbOrTx, filter: DidFilter): Promise<number> {
-  const [row] = await db.$queryRaw<{ total: number }[]>`SELECT count(*)::int AS total FROM did d ${didWhereSql(filter)}`;
+  const [row] = await db.$queryRaw<{ total: number }[]>(countDidsSql(filter));
   return row?.total ?? 0;
 }
 
@@ -64,7 +81,7 @@ export async function findDid(db: DbOrTx, id: number): Promise<DidDetail | undef
     SELECT ${selectColumns}, d.after_hold_status::text AS "afterHoldStatus", d.hold_days AS "holdDays",
       d.hold_until AS "holdUntil", d.client_account_id AS "clientAccountId",
       d.created_at AS "createdAt", d.updated_at AS "updatedAt"
-    ${joins} WHERE d.id = ${id}`;
+    FROM did d ${joins} WHERE d.id = ${id}`;
   return row;
 }
 
