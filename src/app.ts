@@ -5,7 +5,7 @@ import compress from "@fastify/compress";
 import formbody from "@fastify/formbody";
 import multipart from "@fastify/multipart";
 import type { AppConfig } from "./config.js";
-import type { Db } from "./db/prisma.js";
+import { pingDatabase, type Db } from "./db/prisma.js";
 import errors from "./plugins/errors.js";
 import flash from "./plugins/flash.js";
 import htmx from "./plugins/htmx.js";
@@ -26,7 +26,7 @@ export async function buildApp(config: AppConfig, db: Db, logger: FastifyServerO
   const app = Fastify({
     logger,
     // Hostile or accidental huge path parameters are refused before any handler runs.
-    routerOptions: { maxParamLength: 200 },
+    routerOptions: { maxParamLength: 1000 },
     bodyLimit: 1024 * 1024,
     // Request ids are ours (shown on 5xx pages, found in the log); a client cannot pick them.
     requestIdHeader: false,
@@ -47,7 +47,7 @@ export async function buildApp(config: AppConfig, db: Db, logger: FastifyServerO
   app.get("/", (_request, reply) => reply.redirect("/dids", 302));
   // For load balancers and the container's health check: the app and its database answer.
   app.get("/healthz", async (_request, reply) => {
-    await db.$queryRaw`SELECT 1`;
+    await pingDatabase(db);
     return reply.type("text/plain; charset=utf-8").header("cache-control", "no-store").send("ok");
   });
   // The htmx dialogs' close button: an empty fragment replaces the dialog.

@@ -2,6 +2,9 @@
 // that `npm start` works on a fresh machine; a bad value stops the start with a message.
 import path from "node:path";
 
+/** Body cap of every form but the create form: edits, deletes, names. */
+export const smallFormBodyLimit = 64 * 1024;
+
 export interface AppConfig {
   port: number;
   host: string;
@@ -29,15 +32,16 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const maxCreateDids = integer(env, "MAX_CREATE_DIDS", 100_000, 1, 1_000_000);
+  // Twice the allowed count of 20-digit numbers (with separators and form encoding) must
+  // still reach the validator and get a clear message at the field, not a bare 413.
+  const derivedBodyLimit = Math.max(8 * 1024 * 1024, maxCreateDids * 2 * 24);
   return {
     port: integer(env, "PORT", 3000, 0, 65535),
     host: env.HOST || "127.0.0.1",
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: path.resolve(env.DATA_DIR || "data"),
     maxCreateDids,
-    // 200,000 pasted lines of 20 digits must still reach the validator and get a clear
-    // message at the field, not a bare 413.
-    formBodyLimitBytes: integer(env, "FORM_BODY_LIMIT_BYTES", 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    formBodyLimitBytes: integer(env, "FORM_BODY_LIMIT_BYTES", derivedBodyLimit, 1024, 256 * 1024 * 1024),
     logLevel: env.LOG_LEVEL || "info",
     cacheTemplates: env.NODE_ENV !== "development",
   };

@@ -8,6 +8,7 @@ const clientMessages: Record<number, { title: string; message: string }> = {
   400: { title: "Bad request", message: "The request could not be understood. Check the address or the form and try again." },
   404: { title: "Not found", message: "There is nothing at this address. It may have been deleted, or the link is wrong." },
   405: { title: "Method not allowed", message: "This address does not accept that kind of request." },
+  414: { title: "Address too long", message: "This address is longer than the server accepts. Shorten the search and try again." },
   413: { title: "Too large", message: "What you sent is larger than this page accepts. Send less at once, or split it into several submissions." },
   415: { title: "Unsupported content", message: "This page accepts only its own form's content." },
 };
@@ -29,6 +30,8 @@ export async function renderError(request: FastifyRequest, reply: FastifyReply, 
     request.log.error({ err: error }, "error page failed to render");
     html = `<!doctype html><title>${escapeHtml(data.title)}</title><h1>${escapeHtml(data.title)}</h1><p>${escapeHtml(data.message)}</p>${data.requestId ? `<p>Request id: ${escapeHtml(data.requestId)}</p>` : ""}`;
   }
+  // For htmx the error opens in the dialog instead of replacing the table or form it targeted.
+  if (request.wantsFragment) reply.header("hx-retarget", "#dialog").header("hx-reswap", "innerHTML");
   return reply.code(status).type("text/html; charset=utf-8").send(html);
 }
 

@@ -48,6 +48,8 @@ t.test("the app shell", async (t) => {
     const fragment = await app.inject({ url: "/nowhere", headers: htmx });
     t.equal(fragment.statusCode, 404);
     t.notMatch(fragment.body, /<html/);
+    t.equal(fragment.headers["hx-retarget"], "#dialog", "htmx shows it in the dialog, keeping the page");
+    t.match(text(html(fragment.body).querySelector(".modal h2")), "Not found");
   });
 
   t.test("bodies over the limit get a clear 413 page", async (t) => {

@@ -132,6 +132,21 @@ t.test("creating DIDs", async (t) => {
     t.equal(await db.didBatch.count(), batches);
   });
 
+  t.test("a field given twice says so", async (t) => {
+    const f = form({ numbers: ["5000", "5001"], operator: String(op.id) });
+    const res = await app.inject({ method: "POST", url: "/dids/new", ...f });
+    t.equal(res.statusCode, 422);
+    t.match(text(html(res.body).querySelector("#numbers-error")), /Give this field once/);
+  });
+
+  t.test("a megabyte-long range end is refused at once", async (t) => {
+    const started = Date.now();
+    const res = await post({ numbers: `${"1".repeat(1_000_000)}-${"2".repeat(1_000_000)}` });
+    t.equal(res.statusCode, 422);
+    t.match(text(html(res.body).querySelector("#numbers-error")), /3 to 20 digits/);
+    t.ok(Date.now() - started < 2000, `answered in ${Date.now() - started} ms`);
+  });
+
   t.test("a deleted operator", async (t) => {
     const gone = await makeOperator(db);
     await db.operator.delete({ where: { id: gone.id } });

@@ -81,15 +81,26 @@ t.test("edit and delete", async (t) => {
   });
 
   t.test("unknown and non-numeric IDs", async (t) => {
-    for (const url of ["/dids/abc/edit", "/dids/1.5/edit", "/dids/-3/delete", "/dids/99999999999/edit"]) {
+    for (const url of ["/dids/abc/edit", "/dids/1.5/edit", "/dids/-3/delete", "/dids/99999999999/edit", `/dids/${"9".repeat(500)}/edit`, "/dids/%00%3Cb%3E/edit"]) {
       const res = await app.inject({ url });
-      t.equal(res.statusCode, 400, url);
+      t.equal(res.statusCode, 400, url.slice(0, 40));
       t.match(text(html(res.body).querySelector("h1")), /Bad DID ID/);
+      t.notMatch(res.body, /\u0000|<b>/, "no NUL or markup echoed");
     }
     t.equal((await app.inject({ url: "/dids/999999/edit" })).statusCode, 404);
     t.equal((await edit(999999, {})).statusCode, 404);
     t.equal((await edit("abc", {})).statusCode, 400);
     t.equal((await app.inject({ method: "POST", url: "/dids/999999/delete" })).statusCode, 404);
+  });
+
+  t.test("a return URL with characters a header cannot carry is encoded, not a 500", async (t) => {
+    const [d] = await makeDids(db, op.id, ["380441000009"]);
+    const res = await app.inject({ method: "POST", url: `/dids/${d!.id}/delete`, ...form({ back: "/dids?tag=€\u0000x" }) });
+    t.equal(res.statusCode, 303);
+    t.equal(res.headers.location, "/dids?tag=%E2%82%AC%00x");
+    const saved = await edit(free!.id, { tag: "x", back: "/dids?tag=\u007fy" }, htmx);
+    t.equal(saved.statusCode, 204);
+    t.equal(saved.headers["hx-redirect"], "/dids?tag=%7Fy");
   });
 
   t.test("delete asks first, then deletes", async (t) => {

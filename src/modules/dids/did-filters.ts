@@ -3,6 +3,7 @@
 // it, so they can never disagree about which DIDs a URL means.
 import { Prisma } from "../../generated/prisma/client.js";
 import { FieldReader, type FieldErrors } from "../../shared/field-errors.js";
+import { escapeLike } from "../../shared/sql.js";
 import { maxDigits, minDigits } from "./did-numbers.js";
 
 export const didStatuses = ["in_stock", "reserved", "active", "blocked", "hold", "archive"] as const;
@@ -139,10 +140,6 @@ export function listUrl(query: DidListQuery, overrides: Partial<Omit<DidListQuer
 
 export function isFiltered(filter: DidFilter): boolean {
   return Object.entries(filter).some(([key, value]) => (key === "statuses" ? (value as unknown[]).length > 0 : value !== undefined));
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 /**

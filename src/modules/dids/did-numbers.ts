@@ -73,6 +73,11 @@ export function parseDidNumbers(input: string, maxNumbers: number): ParsedNumber
       report(`${quote(token)}: both ends of a range need the same number of digits (${lowText.length} and ${highText.length} here).`);
       continue;
     }
+    // Too long is checked before BigInt: a pasted megabyte of digits must not stall the server.
+    if (lowText.length > maxDigits) {
+      report(lengthProblem(token, lowText)!);
+      continue;
+    }
     const low = BigInt(lowText);
     const high = BigInt(highText);
     if (low > high) {

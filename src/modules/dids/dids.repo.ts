@@ -76,6 +76,15 @@ export async function countDids(db: DbOrTx, filter: DidFilter): Promise<number> 
   return row?.total ?? 0;
 }
 
+/**
+ * Inside a transaction: locks the DID's row until commit, so that a concurrent edit or
+ * delete waits and then sees the outcome. False when the DID does not exist (any more).
+ */
+export async function lockDid(tx: DbOrTx, id: number): Promise<boolean> {
+  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM did WHERE id = ${id} FOR UPDATE`;
+  return rows.length > 0;
+}
+
 export async function findDid(db: DbOrTx, id: number): Promise<DidDetail | undefined> {
   const [row] = await db.$queryRaw<DidDetail[]>`
     SELECT ${selectColumns}, d.after_hold_status::text AS "afterHoldStatus", d.hold_days AS "holdDays",

@@ -1,41 +1,30 @@
 // Thin routes for the DID inventory: validate, call the service, pick the template.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { parseId } from "../../shared/field-errors.js";
+import { smallFormBodyLimit } from "../../config.js";
 import { renderError } from "../../plugins/errors.js";
-import { listOperatorOptions } from "../operators/operators.repo.js";
-import { isFiltered, listUrl, pageSizes, sortColumns, didStatuses } from "./did-filters.js";
+import { clip, parseId } from "../../shared/field-errors.js";
+import { refererReturnUrl, safeReturnUrl } from "../../shared/return-url.js";
+import { didStatuses, isFiltered, listUrl, pageSizes, sortColumns } from "./did-filters.js";
 import { afterHoldStatuses, createStatuses, maxHoldDays } from "./did-forms.js";
 import * as service from "./dids.service.js";
 
 type Query = Record<string, unknown>;
 type Body = Record<string, unknown>;
-const smallFormLimit = 64 * 1024;
-
-/** The DID id in the URL, or a 400 page when it is not one. */
-async function didIdOr400(request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply): Promise<number | undefined> {
-  const id = parseId(request.params.id);
-  if (id === undefined) await renderError(request, reply, 400, { title: "Bad DID ID", message: `“${request.params.id.slice(0, 40)}” is not a DID ID: IDs are whole numbers.` });
-  return id;
-}
-
-/** Where to go back after an edit: the inventory URL the user came from, never elsewhere. */
-function backUrl(value: unknown): string {
-  return typeof value === "string" && /^\/dids(\?[^\s]*)?$/.test(value) && value.length < 2000 ? value : "/dids";
-}
-
-function refererBack(request: FastifyRequest): string {
-  const referer = request.headers.referer;
-  if (!referer) return "/dids";
-  try {
-    const url = new URL(referer);
-    const sameHost = url.host === new URL(`${url.protocol}//${request.headers.host ?? ""}`).host;
-    return sameHost ? backUrl(url.pathname + url.search) : "/dids";
-  } catch {
-    return "/dids";
-  }
-}
+type WithId = FastifyRequest<{ Params: { id: string } }>;
 
 const formOptions = { createStatuses, afterHoldStatuses, didStatuses, maxHoldDays };
+const backToList = (value: unknown) => safeReturnUrl(value, "/dids");
+
+function didNotFound(request: FastifyRequest, reply: FastifyReply, id: number) {
+  return renderError(request, reply, 404, { title: "DID not found", message: `There is no DID with ID ${id}. It may have been deleted.` });
+}
+
+/** The DID id in the URL, or a 400 page when it is not one. */
+async function didIdOr400(request: WithId, reply: FastifyReply): Promise<number | undefined> {
+  const id = parseId(request.params.id);
+  if (id === undefined) await renderError(request, reply, 400, { title: "Bad DID ID", message: `“${clip(request.params.id)}” is not a DID ID: IDs are whole numbers.` });
+  return id;
+}
 
 export default async function didRoutes(app: FastifyInstance) {
   app.get<{ Querystring: Query }>("/dids", async (request, reply) => {
@@ -50,13 +39,14 @@ export default async function didRoutes(app: FastifyInstance) {
     );
   });
 
-  app.get("/dids/new", async (request, reply) => {
-    const operators = await listOperatorOptions(app.db);
-    return reply.render(
+  const renderCreateForm = async (reply: FastifyReply, data: Record<string, unknown>, status = 200) =>
+    reply.render(
       { page: "dids/new", fragment: "dids/_create-dialog" },
-      { title: "New DIDs", tab: "dids", operators, form: { status: "in_stock", afterHoldStatus: "in_stock" }, errors: {}, maxCreate: app.config.maxCreateDids, ...formOptions },
+      { title: "New DIDs", tab: "dids", ...(await service.newDidsPage(app.db)), maxCreate: app.config.maxCreateDids, errors: {}, ...formOptions, ...data },
+      status,
     );
-  });
+
+  app.get("/dids/new", async (_request, reply) => renderCreateForm(reply, { form: { status: "in_stock", afterHoldStatus: "in_stock" } }));
 
   app.post<{ Body: Body }>("/dids/new", { bodyLimit: app.config.formBodyLimitBytes }, async (request, reply) => {
     const result = await service.createDids(app.db, request.body ?? {}, app.config.maxCreateDids);
@@ -64,71 +54,64 @@ export default async function didRoutes(app: FastifyInstance) {
       reply.setFlash(`Created ${result.created.toLocaleString("en-US")} ${result.created === 1 ? "DID" : "DIDs"}.`);
       return reply.redirectAfterPost(`/dids?batch=${result.batchId}`);
     }
-    const operators = await listOperatorOptions(app.db);
-    return reply.render(
-      { page: "dids/new", fragment: "dids/_create-dialog" },
-      { title: "New DIDs", tab: "dids", operators, form: result.form, errors: result.errors, conflicts: result.conflicts, maxCreate: app.config.maxCreateDids, ...formOptions },
-      422,
-    );
+    return renderCreateForm(reply, { form: result.form, errors: result.errors, conflicts: result.conflicts }, 422);
   });
+
+  const renderEditForm = async (request: WithId, reply: FastifyReply, id: number, data: { back: string; form?: unknown; errors?: unknown }, status = 200) => {
+    const page = await service.editDidPage(app.db, id);
+    if (!page) return didNotFound(request, reply, id);
+    const { did } = page;
+    const form = data.form ?? { operatorId: did.operatorId, status: did.status, afterHoldStatus: did.afterHoldStatus, holdDays: did.holdDays, tag: did.tag, notes: did.notes };
+    return reply.render(
+      { page: "dids/edit" },
+      { title: `DID ${did.number}`, tab: "dids", ...page, errors: {}, ...data, form, assigned: service.isAssigned(did), ...formOptions },
+      status,
+    );
+  };
 
   app.get<{ Params: { id: string } }>("/dids/:id/edit", async (request, reply) => {
     const id = await didIdOr400(request, reply);
     if (id === undefined) return reply;
-    const page = await service.editDidPage(app.db, id);
-    if (!page) return renderError(request, reply, 404, { title: "DID not found", message: `There is no DID with ID ${id}. It may have been deleted.` });
-    const { did } = page;
-    return reply.render(
-      { page: "dids/edit" },
-      { title: `DID ${did.number}`, tab: "dids", ...page, back: refererBack(request), errors: {}, assigned: service.isAssigned(did), ...formOptions,
-        form: { operatorId: did.operatorId, status: did.status, afterHoldStatus: did.afterHoldStatus, holdDays: did.holdDays, tag: did.tag, notes: did.notes } },
-    );
+    return renderEditForm(request, reply, id, { back: refererReturnUrl(request.headers.referer, request.headers.host, "/dids") });
   });
 
-  app.post<{ Params: { id: string }; Body: Body }>("/dids/:id/edit", { bodyLimit: smallFormLimit }, async (request, reply) => {
+  app.post<{ Params: { id: string }; Body: Body }>("/dids/:id/edit", { bodyLimit: smallFormBodyLimit }, async (request, reply) => {
     const id = await didIdOr400(request, reply);
     if (id === undefined) return reply;
     const body = request.body ?? {};
     const result = await service.editDid(app.db, id, body);
     if (result.ok) {
       reply.setFlash("Saved.");
-      return reply.redirectAfterPost(backUrl(body.back));
+      return reply.redirectAfterPost(backToList(body.back));
     }
-    if (result.status === 404) return renderError(request, reply, 404, { title: "DID not found", message: `There is no DID with ID ${id}. It may have been deleted.` });
-    const page = await service.editDidPage(app.db, id);
-    if (!page) return renderError(request, reply, 404);
-    return reply.render(
-      { page: "dids/edit" },
-      { title: `DID ${page.did.number}`, tab: "dids", ...page, back: backUrl(body.back), errors: result.errors, form: result.form, assigned: service.isAssigned(page.did), ...formOptions },
-      422,
-    );
+    if (result.status === 404) return didNotFound(request, reply, id);
+    return renderEditForm(request, reply, id, { back: backToList(body.back), form: result.form, errors: result.errors }, 422);
   });
 
-  app.get<{ Params: { id: string } }>("/dids/:id/delete", async (request, reply) => {
+  app.get<{ Params: { id: string }; Querystring: Query }>("/dids/:id/delete", async (request, reply) => {
     const id = await didIdOr400(request, reply);
     if (id === undefined) return reply;
     const did = await service.getDid(app.db, id);
-    if (!did) return renderError(request, reply, 404, { title: "DID not found", message: `There is no DID with ID ${id}. It may have been deleted.` });
+    if (!did) return didNotFound(request, reply, id);
     return reply.render(
       { page: "dids/delete", fragment: "dids/_delete-dialog" },
-      { title: `Delete DID ${did.number}`, tab: "dids", did, assigned: service.isAssigned(did), back: backUrl((request.query as Query).back) },
+      { title: `Delete DID ${did.number}`, tab: "dids", did, assigned: service.isAssigned(did), back: backToList(request.query.back) },
     );
   });
 
-  app.post<{ Params: { id: string }; Body: Body }>("/dids/:id/delete", { bodyLimit: smallFormLimit }, async (request, reply) => {
+  app.post<{ Params: { id: string }; Body: Body }>("/dids/:id/delete", { bodyLimit: smallFormBodyLimit }, async (request, reply) => {
     const id = await didIdOr400(request, reply);
     if (id === undefined) return reply;
-    const back = backUrl(request.body?.back);
+    const back = backToList(request.body?.back);
     const result = await service.deleteDid(app.db, id);
     if (result.ok) {
       reply.setFlash(`Deleted DID ${result.number}.`);
       return reply.redirectAfterPost(back);
     }
-    if (result.status === 404) return renderError(request, reply, 404, { title: "DID not found", message: `There is no DID with ID ${id}. It may have been deleted already.` });
-    const did = await service.getDid(app.db, id);
+    if (result.status === 404) return didNotFound(request, reply, id);
     return reply.render(
       { page: "dids/delete", fragment: "dids/_delete-dialog" },
-      { title: `Delete DID ${did?.number ?? id}`, tab: "dids", did, assigned: true, message: result.message, back },
+      { title: `Delete DID ${result.did.number}`, tab: "dids", did: result.did, assigned: true, message: result.message, back },
       409,
     );
   });

@@ -5,7 +5,7 @@ import type { Db } from "../../db/prisma.js";
 import { isUniqueViolation } from "../../db/prisma.js";
 import type { FieldErrors } from "../../shared/field-errors.js";
 import { listClientOptions } from "../clients/clients.repo.js";
-import { findOperator, listOperatorOptions } from "../operators/operators.repo.js";
+import { findOperator, holdOperator, listOperatorOptions } from "../operators/operators.repo.js";
 import { listResellerOptions } from "../resellers/resellers.repo.js";
 import { parseDidListQuery, type DidListQuery, type DidStatus } from "./did-filters.js";
 import { parseCreateDidsForm, parseEditDidForm, type CreateDidsForm, type EditDidForm } from "./did-forms.js";
@@ -13,6 +13,7 @@ import { parseDidNumbers } from "./did-numbers.js";
 import * as repo from "./dids.repo.js";
 
 export const conflictListLimit = 50;
+const operatorGone = "That operator does not exist (any more). Choose another.";
 
 /** Everything the inventory page and its fragment show for one URL. */
 export async function didListPage(db: Db, rawQuery: Record<string, unknown>) {
@@ -43,17 +44,23 @@ export type CreateDidsResult =
 
 export async function createDids(db: Db, body: Record<string, unknown>, maxNumbers: number): Promise<CreateDidsResult> {
   const { value: form, errors } = parseCreateDidsForm(body);
-  const parsed = parseDidNumbers(form.numbersText, maxNumbers);
-  if (parsed.problems.length > 0) errors.numbers = parsed.problems.join("\n");
+  // A field given twice already has its message; parsing it would only hide that.
+  const parsed = errors.numbers ? undefined : parseDidNumbers(form.numbersText, maxNumbers);
+  if (parsed && parsed.problems.length > 0) errors.numbers = parsed.problems.join("\n");
+  // Checked here too (not only under the lock below) so that every field's message shows at once.
   if (form.operatorId !== undefined && !errors.operator && !(await findOperator(db, form.operatorId))) {
-    errors.operator = "That operator does not exist (any more). Choose another.";
+    errors.operator = operatorGone;
   }
-  if (Object.keys(errors).length > 0) return { ok: false, form, errors };
+  if (!parsed || Object.keys(errors).length > 0) return { ok: false, form, errors };
 
   try {
     // A 100,000-number submission takes a few seconds: allow it more than Prisma's default 5 s.
     return await db.$transaction(
-      async (tx) => {
+      async (tx): Promise<CreateDidsResult> => {
+        // Held until commit: the operator cannot be deleted while its new DIDs are written.
+        if (!(await holdOperator(tx, form.operatorId!))) {
+          return { ok: false, form, errors: { operator: operatorGone } };
+        }
         const existing = await repo.findExistingNumbers(tx, parsed.numbers);
         if ((existing.length > 0 || parsed.repeated.length > 0) && !form.skipExisting) {
           return {
@@ -102,6 +109,11 @@ export async function createDids(db: Db, body: Record<string, unknown>, maxNumbe
   }
 }
 
+/** What the create form needs besides the user's input. */
+export async function newDidsPage(db: Db) {
+  return { operators: await listOperatorOptions(db) };
+}
+
 export async function getDid(db: Db, id: number) {
   return repo.findDid(db, id);
 }
@@ -135,10 +147,10 @@ export type EditDidResult = { ok: true } | { ok: false; status: 404 } | { ok: fa
 export async function editDid(db: Db, id: number, body: Record<string, unknown>, now = new Date()): Promise<EditDidResult> {
   const { value: form, errors } = parseEditDidForm(body);
   return db.$transaction(async (tx) => {
-    const did = await repo.findDid(tx, id);
+    const did = (await repo.lockDid(tx, id)) ? await repo.findDid(tx, id) : undefined;
     if (!did) return { ok: false as const, status: 404 as const };
-    if (form.operatorId !== undefined && form.operatorId !== did.operatorId && !errors.operator && !(await findOperator(tx, form.operatorId))) {
-      errors.operator = "That operator does not exist (any more). Choose another.";
+    if (form.operatorId !== undefined && !errors.operator && !(await holdOperator(tx, form.operatorId))) {
+      errors.operator = operatorGone;
     }
     if (form.status && !errors.status) {
       const problem = statusChangeProblem(did, form.status);
@@ -162,17 +174,18 @@ export async function editDid(db: Db, id: number, body: Record<string, unknown>,
   });
 }
 
-export type DeleteDidResult = { ok: true; number: string } | { ok: false; status: 404 } | { ok: false; status: 409; message: string };
+export type DeleteDidResult = { ok: true; number: string } | { ok: false; status: 404 } | { ok: false; status: 409; message: string; did: repo.DidDetail };
 
 export async function deleteDid(db: Db, id: number): Promise<DeleteDidResult> {
   return db.$transaction(async (tx) => {
-    const did = await repo.findDid(tx, id);
+    const did = (await repo.lockDid(tx, id)) ? await repo.findDid(tx, id) : undefined;
     if (!did) return { ok: false as const, status: 404 as const };
     if (isAssigned(did)) {
       return {
         ok: false as const,
         status: 409 as const,
         message: `DID ${did.number} is assigned to ${did.clientName} / ${did.accountName} (${did.status}). Unassign it from the client before deleting it.`,
+        did,
       };
     }
     await repo.deleteDid(tx, id);

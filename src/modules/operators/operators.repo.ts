@@ -1,6 +1,7 @@
 // The only place that reads and writes operators (DID providers).
 import { Prisma } from "../../generated/prisma/client.js";
 import type { DbOrTx } from "../../db/prisma.js";
+import { escapeLike } from "../../shared/sql.js";
 import type { OperatorListQuery } from "./operator-filters.js";
 
 export interface OperatorRow {
@@ -13,7 +14,7 @@ export interface OperatorRow {
 
 function operatorWhere(query: OperatorListQuery["filter"]): Prisma.Sql {
   const conditions: Prisma.Sql[] = [];
-  if (query.name) conditions.push(Prisma.sql`o.name ILIKE ${`%${query.name.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`);
+  if (query.name) conditions.push(Prisma.sql`o.name ILIKE ${`%${escapeLike(query.name)}%`}`);
   if (query.resellerId !== undefined) conditions.push(Prisma.sql`o.reseller_id = ${query.resellerId}`);
   return conditions.length > 0 ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
 }
@@ -32,6 +33,24 @@ export async function listOperators(db: DbOrTx, query: OperatorListQuery): Promi
     db.$queryRaw<{ total: number }[]>`SELECT count(*)::int AS total FROM operator o ${where}`,
   ]);
   return { rows, total: counted?.total ?? 0 };
+}
+
+/**
+ * Inside a transaction: keeps the operator from being deleted until commit (the same lock
+ * a foreign-key check takes), so DIDs can be written for it. False when it does not exist.
+ */
+export async function holdOperator(tx: DbOrTx, id: number): Promise<boolean> {
+  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM operator WHERE id = ${id} FOR KEY SHARE`;
+  return rows.length > 0;
+}
+
+/**
+ * Inside a transaction: locks the operator for deletion. New DIDs for it wait until commit,
+ * and a count taken after this lock cannot miss a DID created meanwhile.
+ */
+export async function lockOperatorForDelete(tx: DbOrTx, id: number): Promise<boolean> {
+  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM operator WHERE id = ${id} FOR UPDATE`;
+  return rows.length > 0;
 }
 
 export async function findOperator(db: DbOrTx, id: number) {

@@ -1,14 +1,13 @@
 // Thin routes for the Operators tab.
 import type { FastifyInstance } from "fastify";
-import { parseId } from "../../shared/field-errors.js";
+import { smallFormBodyLimit } from "../../config.js";
 import { renderError } from "../../plugins/errors.js";
-import { listResellerOptions } from "../resellers/resellers.repo.js";
+import { clip, parseId } from "../../shared/field-errors.js";
 import { operatorListUrl } from "./operator-filters.js";
 import * as service from "./operators.service.js";
 
 type Query = Record<string, unknown>;
 type Body = Record<string, unknown>;
-const smallFormLimit = 64 * 1024;
 
 export default async function operatorRoutes(app: FastifyInstance) {
   app.get<{ Querystring: Query }>("/operators", async (request, reply) => {
@@ -22,23 +21,28 @@ export default async function operatorRoutes(app: FastifyInstance) {
   });
 
   app.get<{ Querystring: Query }>("/operators/new", async (request, reply) => {
-    const resellers = await listResellerOptions(app.db);
-    const preset = parseId(String(request.query.reseller ?? ""));
-    return reply.render({ page: "operators/new", fragment: "operators/_create-dialog" }, { title: "New operator", tab: "operators", resellers, form: { resellerId: preset }, errors: {} });
+    const preset = typeof request.query.reseller === "string" ? parseId(request.query.reseller) : undefined;
+    return reply.render(
+      { page: "operators/new", fragment: "operators/_create-dialog" },
+      { title: "New operator", tab: "operators", ...(await service.newOperatorPage(app.db)), form: { resellerId: preset }, errors: {} },
+    );
   });
 
-  app.post<{ Body: Body }>("/operators/new", { bodyLimit: smallFormLimit }, async (request, reply) => {
+  app.post<{ Body: Body }>("/operators/new", { bodyLimit: smallFormBodyLimit }, async (request, reply) => {
     const result = await service.createOperator(app.db, request.body ?? {});
     if (result.ok) {
       reply.setFlash(`Created operator “${String(request.body.name).trim()}”.`);
       return reply.redirectAfterPost("/operators");
     }
-    const resellers = await listResellerOptions(app.db);
-    return reply.render({ page: "operators/new", fragment: "operators/_create-dialog" }, { title: "New operator", tab: "operators", resellers, form: result.form, errors: result.errors }, 422);
+    return reply.render(
+      { page: "operators/new", fragment: "operators/_create-dialog" },
+      { title: "New operator", tab: "operators", ...(await service.newOperatorPage(app.db)), form: result.form, errors: result.errors },
+      422,
+    );
   });
 
   const notFound = (id: number) => ({ title: "Operator not found", message: `There is no operator with ID ${id}. It may have been deleted.` });
-  const badId = (raw: string) => ({ title: "Bad operator ID", message: `“${raw.slice(0, 40)}” is not an operator ID: IDs are whole numbers.` });
+  const badId = (raw: string) => ({ title: "Bad operator ID", message: `“${clip(raw)}” is not an operator ID: IDs are whole numbers.` });
 
   app.get<{ Params: { id: string } }>("/operators/:id/delete", async (request, reply) => {
     const id = parseId(request.params.id);
@@ -48,7 +52,7 @@ export default async function operatorRoutes(app: FastifyInstance) {
     return reply.render({ page: "operators/delete", fragment: "operators/_delete-dialog" }, { title: `Delete operator ${found.operator.name}`, tab: "operators", ...found });
   });
 
-  app.post<{ Params: { id: string } }>("/operators/:id/delete", { bodyLimit: smallFormLimit }, async (request, reply) => {
+  app.post<{ Params: { id: string } }>("/operators/:id/delete", { bodyLimit: smallFormBodyLimit }, async (request, reply) => {
     const id = parseId(request.params.id);
     if (id === undefined) return renderError(request, reply, 400, badId(request.params.id));
     const result = await service.deleteOperator(app.db, id);
@@ -57,7 +61,10 @@ export default async function operatorRoutes(app: FastifyInstance) {
       return reply.redirectAfterPost("/operators");
     }
     if (result.status === 404) return renderError(request, reply, 404, notFound(id));
-    const found = await service.getOperator(app.db, id);
-    return reply.render({ page: "operators/delete", fragment: "operators/_delete-dialog" }, { title: `Delete operator ${result.name}`, tab: "operators", ...found, blocked: true }, 409);
+    return reply.render(
+      { page: "operators/delete", fragment: "operators/_delete-dialog" },
+      { title: `Delete operator ${result.operator.name}`, tab: "operators", operator: result.operator, didCount: result.didCount },
+      409,
+    );
   });
 }

@@ -18,6 +18,11 @@ export async function operatorListPage(db: Db, rawQuery: Record<string, unknown>
   return { valid, errors, query: parsed.query, rows, total, resellers };
 }
 
+/** What the new-operator form needs besides the user's input. */
+export async function newOperatorPage(db: Db) {
+  return { resellers: await listResellerOptions(db) };
+}
+
 export interface OperatorForm {
   name?: string;
   resellerId?: number;
@@ -49,21 +54,20 @@ export async function getOperator(db: Db, id: number) {
   return operator ? { operator, didCount: await repo.countOperatorDids(db, id) } : undefined;
 }
 
-export type DeleteOperatorResult = { ok: true; name: string } | { ok: false; status: 404 } | { ok: false; status: 409; name: string; didCount: number };
+type OperatorWithReseller = NonNullable<Awaited<ReturnType<typeof repo.findOperator>>>;
+export type DeleteOperatorResult =
+  | { ok: true; name: string }
+  | { ok: false; status: 404 }
+  | { ok: false; status: 409; operator: OperatorWithReseller; didCount: number };
 
 export async function deleteOperator(db: Db, id: number): Promise<DeleteOperatorResult> {
   return db.$transaction(async (tx) => {
-    const operator = await repo.findOperator(tx, id);
+    // The lock makes DIDs being created for it wait, so the count below is final.
+    const operator = (await repo.lockOperatorForDelete(tx, id)) ? await repo.findOperator(tx, id) : undefined;
     if (!operator) return { ok: false as const, status: 404 as const };
     const didCount = await repo.countOperatorDids(tx, id);
-    if (didCount > 0) return { ok: false as const, status: 409 as const, name: operator.name, didCount };
-    try {
-      await repo.deleteOperator(tx, id);
-    } catch (error) {
-      // A DID created for this operator since the count: the foreign key refuses.
-      if ((error as { code?: string }).code === "P2003") return { ok: false as const, status: 409 as const, name: operator.name, didCount: await repo.countOperatorDids(tx, id) };
-      throw error;
-    }
+    if (didCount > 0) return { ok: false as const, status: 409 as const, operator, didCount };
+    await repo.deleteOperator(tx, id);
     return { ok: true as const, name: operator.name };
   });
 }

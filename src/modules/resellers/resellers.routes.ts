@@ -1,5 +1,6 @@
 // Thin routes for the Resellers page: a list with a create form.
 import type { FastifyInstance } from "fastify";
+import { smallFormBodyLimit } from "../../config.js";
 import * as service from "./resellers.service.js";
 
 export default async function resellerRoutes(app: FastifyInstance) {
@@ -8,7 +9,7 @@ export default async function resellerRoutes(app: FastifyInstance) {
     return reply.render({ page: "resellers/list" }, { ...page, title: "Resellers", tab: "resellers", form: {}, errors: {} });
   });
 
-  app.post<{ Body: Record<string, unknown> }>("/resellers", { bodyLimit: 64 * 1024 }, async (request, reply) => {
+  app.post<{ Body: Record<string, unknown> }>("/resellers", { bodyLimit: smallFormBodyLimit }, async (request, reply) => {
     const result = await service.createReseller(app.db, request.body ?? {});
     if (result.ok) {
       reply.setFlash(`Created reseller “${String(request.body.name).trim()}”.`);
