@@ -101,7 +101,8 @@ interface Scenario {
   name: string;
   path: string;
   headers?: Record<string, string>;
-  targetMs: number;
+  /** Undefined: measured for information, with no target set by an issue. */
+  targetMs?: number;
   targetNote?: string;
 }
 
@@ -172,7 +173,7 @@ async function runScenario(base: string, client: pg.Client, scenario: Scenario, 
     sqlListMedian: median(list),
     sqlCountMedian: median(counts),
     total,
-    pass: httpP95 <= scenario.targetMs,
+    pass: scenario.targetMs === undefined || httpP95 <= scenario.targetMs,
   };
 }
 
@@ -240,6 +241,7 @@ async function main() {
     if (!operator) throw new Error("no active DIDs in the database: the seed did not run as expected");
     const busyEnough = byCount.filter((o) => Number(o.n) >= Number(operator.n) / 4);
     const lateOperator = busyEnough.sort((a, b) => (a.first < b.first ? 1 : a.first > b.first ? -1 : a.id - b.id))[0]!;
+    const resellerId = (await client.query<{ id: number }>("SELECT reseller_id AS id FROM operator WHERE id = $1", [operator.id])).rows[0]!.id;
     let prefix = "380441";
     if ((await client.query("SELECT 1 FROM did WHERE number LIKE '380441%' LIMIT 1")).rowCount === 0) {
       const any = await client.query<{ p: string }>("SELECT left(number, 6) AS p FROM did ORDER BY id LIMIT 1");
@@ -262,6 +264,11 @@ async function main() {
       { name: `number starts with ${prefix}`, path: `/dids?prefix=${prefix}`, targetMs: 150 },
       { name: "page 1,000, by number", path: "/dids?page=1000", targetMs: 150 },
       { name: "htmx fragment, first page", path: "/dids?per=50", headers: { "hx-request": "true" }, targetMs: 100, targetNote: "*" },
+      // Without targets: the slower corners, measured so that a regression shows.
+      { name: "notes contain \"port\"", path: "/dids?notes=port" },
+      { name: "one reseller's DIDs", path: `/dids?reseller=${resellerId}` },
+      { name: "sorted by status, page 500", path: "/dids?sort=status&dir=asc&page=500" },
+      { name: "sorted by operator name", path: "/dids?sort=operator&dir=asc" },
     ];
     const results: ScenarioResult[] = [];
     for (const scenario of scenarios) {
@@ -313,7 +320,7 @@ async function main() {
       "|---|--:|--:|--:|--:|---|",
       ...results.map(
         (r) =>
-          `| ${r.scenario.name} — \`${r.scenario.path}\`${r.scenario.headers ? " + HX-Request" : ""} (${r.total.toLocaleString("en-US")} match) | ${ms(r.httpMedian)} ms | ${ms(r.httpP95)} ms | ≤ ${r.scenario.targetMs} ms${r.scenario.targetNote ?? ""} | ${ms(r.sqlListMedian)} + ${ms(r.sqlCountMedian)} ms | ${verdict(r.pass)} |`,
+          `| ${r.scenario.name} — \`${r.scenario.path}\`${r.scenario.headers ? " + HX-Request" : ""} (${r.total.toLocaleString("en-US")} match) | ${ms(r.httpMedian)} ms | ${ms(r.httpP95)} ms | ${r.scenario.targetMs === undefined ? "none" : `≤ ${r.scenario.targetMs} ms`}${r.scenario.targetNote ?? ""} | ${ms(r.sqlListMedian)} + ${ms(r.sqlCountMedian)} ms | ${verdict(r.pass)} |`,
       ),
       "",
       "\\* no target was set for the fragment; it runs the same queries as the full page, so the page's target is used.",
