@@ -45,18 +45,33 @@ export async function applyMigrations(databaseUrl: string, log: (m: string) => v
   return result.appliedMigrationNames;
 }
 
-/** Creates the database named in the URL when the server does not have it yet. */
+/**
+ * Creates the database named in the URL when the server does not have it yet. A database
+ * that exists is only connected to: hosted servers often deny access to "postgres".
+ */
 export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ""));
   if (!name) throw new Error("DATABASE_URL names no database");
-  url.pathname = "/postgres";
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
+  const probe = new pg.Client({ connectionString: databaseUrl });
   try {
-    const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
-    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+    await probe.connect();
+    return;
+  } catch (error) {
+    // 3D000: the database does not exist. Anything else (auth, network) is the caller's to see.
+    if ((error as { code?: string }).code !== "3D000") throw error;
   } finally {
-    await client.end();
+    await probe.end().catch(() => {});
+  }
+  url.pathname = "/postgres";
+  const admin = new pg.Client({ connectionString: url.toString() });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
+  } catch (error) {
+    // 42P04: another instance created it a moment ago, which is just as good.
+    if ((error as { code?: string }).code !== "42P04") throw error;
+  } finally {
+    await admin.end();
   }
 }

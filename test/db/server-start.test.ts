@@ -1,0 +1,80 @@
+// `npm start`'s program on the embedded default: starts PostgreSQL and the app, answers,
+// stops both on Ctrl-C (SIGINT), and a second start finds the same data.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import t from "tap";
+import { freePort } from "../../src/db/embedded-postgres.js";
+import { projectRoot } from "../../src/paths.js";
+
+const serverJs = path.join(projectRoot, "dist/src/server.js");
+
+function start(dataDir: string, port: number): { child: ChildProcess; output: () => string } {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "warn" };
+  delete env.DATABASE_URL;
+  const child = spawn(process.execPath, [serverJs], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (output += chunk));
+  return { child, output: () => output };
+}
+
+async function waitFor(url: string, deadlineMs: number): Promise<Response> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      return await fetch(url);
+    } catch (error) {
+      if (Date.now() > until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+}
+
+async function postmasterRunning(dataDir: string): Promise<boolean> {
+  const pidFile = path.join(dataDir, "postgres", "postmaster.pid");
+  if (!existsSync(pidFile)) return false;
+  const pid = Number((await readFile(pidFile, "utf8")).split("\n")[0]);
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+t.test("start, answer, stop on SIGINT, start again with the same data", { skip: !existsSync(serverJs) && "run `npm run build` first" }, async (t) => {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "did-start-"));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+
+  const port = await freePort();
+  const first = start(dataDir, port);
+  t.teardown(() => first.child.kill("SIGKILL"));
+  const page = await waitFor(`http://127.0.0.1:${port}/operators`, 60_000);
+  t.equal(page.status, 200, "serves on PORT");
+  t.match(first.output(), /applied migrations/, "migrated the new database");
+  const created = await fetch(`http://127.0.0.1:${port}/resellers`, { method: "POST", body: new URLSearchParams({ name: "Kept" }), redirect: "manual" });
+  t.equal(created.status, 303);
+  t.ok(await postmasterRunning(dataDir), "the embedded server runs under DATA_DIR");
+
+  const exited = exitOf(first.child);
+  first.child.kill("SIGINT");
+  t.equal(await exited, 0, "exits cleanly on Ctrl-C");
+  t.notOk(await postmasterRunning(dataDir), "and stops the embedded server");
+
+  const port2 = await freePort();
+  const second = start(dataDir, port2);
+  t.teardown(() => second.child.kill("SIGKILL"));
+  const list = await waitFor(`http://127.0.0.1:${port2}/resellers`, 60_000);
+  t.match(await list.text(), /Kept/, "the second start reuses the data");
+  t.notMatch(second.output(), /initialising/, "without initialising again");
+  const exited2 = exitOf(second.child);
+  second.child.kill("SIGTERM");
+  t.equal(await exited2, 0);
+});
