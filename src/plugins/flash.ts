@@ -1,7 +1,6 @@
 // One-shot messages ("Created 100 DIDs") carried across a redirect in a short-lived cookie
 // and shown by the next full page. No session is needed for that.
 import fp from "fastify-plugin";
-import cookie from "@fastify/cookie";
 import type { FastifyReply } from "fastify";
 
 const cookieName = "flash";
@@ -16,7 +15,6 @@ declare module "fastify" {
 }
 
 export default fp(async (app) => {
-  await app.register(cookie);
   app.decorateRequest("flash", undefined);
   app.addHook("onRequest", async (request, reply) => {
     const message = request.cookies[cookieName];

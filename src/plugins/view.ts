@@ -14,6 +14,12 @@ declare module "fastify" {
   }
 }
 
+/** What the layout and every form need: who is signed in, the CSRF token, assets, flash. */
+export function layoutData(reply: FastifyReply) {
+  const request = reply.request;
+  return { actor: request.actor, csrfToken: reply.generateCsrf(), flash: request.flash, assets: reply.server.assets };
+}
+
 export default fp<{ cacheTemplates: boolean }>(async (app, options) => {
   await app.register(view, {
     engine: { eta: new Eta({ views: viewsDir, cache: options.cacheTemplates }) },
@@ -25,6 +31,6 @@ export default fp<{ cacheTemplates: boolean }>(async (app, options) => {
     const request = this.request;
     const template = request.wantsFragment && templates.fragment ? templates.fragment : templates.page;
     this.code(status).type("text/html; charset=utf-8");
-    return this.view(template, { ...data, flash: request.flash, assets: this.server.assets });
+    return this.view(template, { ...data, ...layoutData(this) });
   });
 });

@@ -19,6 +19,7 @@ import { createPrismaClient } from "../../src/db/prisma.js";
 import { benchRangePrefix, parseDidCount, seedDemoData } from "../../src/db/seed.js";
 import { parseDidListQuery } from "../../src/modules/dids/did-filters.js";
 import { countDidsSql, listDidsSql } from "../../src/modules/dids/dids.repo.js";
+import { everything } from "../../src/shared/actor.js";
 import { projectRoot } from "../../src/paths.js";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
@@ -145,8 +146,8 @@ async function timedSql(client: pg.Client, sql: { text: string; values: unknown[
 async function runScenario(base: string, client: pg.Client, scenario: Scenario, requests: number): Promise<ScenarioResult> {
   const parsed = parseDidListQuery(queryObject(scenario.path));
   if (!parsed.ok) throw new Error(`${scenario.path}: the app would reject this query: ${JSON.stringify(parsed.errors)}`);
-  const listSql = listDidsSql(parsed.query);
-  const countSql = countDidsSql(parsed.query.filter);
+  const listSql = listDidsSql(parsed.query, everything);
+  const countSql = countDidsSql(parsed.query.filter, everything);
 
   for (let i = 0; i < warmups; i++) await timedGet(base, scenario);
   const httpTimes: number[] = [];
@@ -250,7 +251,7 @@ async function main() {
 
     const config: AppConfig = { ...loadConfig(), databaseUrl: database.url, cacheTemplates: true, host: "127.0.0.1", port: 0 };
     prisma = createPrismaClient(database.url);
-    app = await buildApp(config, prisma, false);
+    app = await buildApp(config, prisma, { logger: false });
     await app.listen({ port: 0, host: "127.0.0.1" });
     const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     log(`app listening on ${base}; ${args.requests} timed requests per scenario after ${warmups} warm-ups`);

@@ -4,7 +4,7 @@ import { parseDidCount, seedDemoData } from "../../src/db/seed.js";
 import { buildTestApp, html, tableRows } from "../helpers/app.js";
 
 t.test("seeding a small inventory", async (t) => {
-  const { app, db, url } = await buildTestApp(t);
+  const { app, db, url, admin } = await buildTestApp(t);
   const summary = await seedDemoData(url, { dids: 3000 });
   t.equal(summary.dids, 3000);
   t.equal(await db.did.count(), 3000);
@@ -18,7 +18,7 @@ t.test("seeding a small inventory", async (t) => {
   t.ok(lengths.length >= 2, `several number lengths: ${lengths.map((l) => l.len).join(", ")}`);
   t.ok((await db.did.count({ where: { tag: { not: null } } })) > 300, "tags");
   t.ok((await db.did.count({ where: { notes: { not: null } } })) > 100, "notes");
-  const page = await app.inject({ url: "/dids?status=active&sort=client" });
+  const page = await admin.inject({ url: "/dids?status=active&sort=client" });
   t.equal(page.statusCode, 200);
   t.equal(tableRows(html(page.body)).length, 50);
 

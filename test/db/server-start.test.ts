@@ -33,6 +33,29 @@ async function waitFor(url: string, deadlineMs: number): Promise<Response> {
   }
 }
 
+/** A minimal cookie-keeping client: signs in through the form, then GETs and POSTs. */
+async function signIn(base: string, username: string, password: string) {
+  const jar = new Map<string, string>();
+  const keep = (res: Response) => {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(";");
+      const [name, value] = pair!.split("=");
+      if (value) jar.set(name!, value);
+      else jar.delete(name!);
+    }
+    return res;
+  };
+  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
+  const token = async (path: string) => /name="_csrf" value="([^"]+)"/.exec(await keep(await fetch(base + path, { headers: { cookie: cookie() } })).text())?.[1] ?? "";
+  const post = async (path: string, fields: Record<string, string>, csrfFrom = "/account/password") => {
+    const _csrf = await token(csrfFrom);
+    return keep(await fetch(base + path, { method: "POST", redirect: "manual", headers: { cookie: cookie() }, body: new URLSearchParams({ ...fields, _csrf }) }));
+  };
+  const signedIn = await post("/signin", { username, password }, "/signin");
+  if (signedIn.status !== 303) throw new Error(`sign-in answered ${signedIn.status}`);
+  return { post, get: async (path: string) => keep(await fetch(base + path, { headers: { cookie: cookie() } })) };
+}
+
 function exitOf(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
 }
@@ -56,10 +79,13 @@ t.test("start, answer, stop on SIGINT, start again with the same data", { skip: 
   const port = await freePort();
   const first = start(dataDir, port);
   t.teardown(() => first.child.kill("SIGKILL"));
-  const page = await waitFor(`http://127.0.0.1:${port}/operators`, 60_000);
+  const page = await waitFor(`http://127.0.0.1:${port}/signin`, 60_000);
   t.equal(page.status, 200, "serves on PORT");
   t.match(first.output(), /applied migrations/, "migrated the new database");
-  const created = await fetch(`http://127.0.0.1:${port}/resellers`, { method: "POST", body: new URLSearchParams({ name: "Kept" }), redirect: "manual" });
+  const password = /created the user "admin" with the password\s+(\S+)/.exec(first.output())?.[1];
+  t.ok(password, "prints the first admin's password once");
+  const admin = await signIn(`http://127.0.0.1:${port}`, "admin", password!);
+  const created = await admin.post("/resellers", { name: "Kept" });
   t.equal(created.status, 303);
   t.ok(await postmasterRunning(dataDir), "the embedded server runs under DATA_DIR");
 
@@ -71,9 +97,10 @@ t.test("start, answer, stop on SIGINT, start again with the same data", { skip: 
   const port2 = await freePort();
   const second = start(dataDir, port2);
   t.teardown(() => second.child.kill("SIGKILL"));
-  const list = await waitFor(`http://127.0.0.1:${port2}/resellers`, 60_000);
-  t.match(await list.text(), /Kept/, "the second start reuses the data");
-  t.notMatch(second.output(), /initialising/, "without initialising again");
+  await waitFor(`http://127.0.0.1:${port2}/signin`, 60_000);
+  const again = await signIn(`http://127.0.0.1:${port2}`, "admin", password!);
+  t.match(await (await again.get("/resellers")).text(), /Kept/, "the second start reuses the data (and the password)");
+  t.notMatch(second.output(), /initialising|First run/, "without initialising or creating a user again");
   const exited2 = exitOf(second.child);
   second.child.kill("SIGTERM");
   t.equal(await exited2, 0);

@@ -67,9 +67,21 @@ export interface E2EPage {
   pageErrors: string[];
 }
 
-/** A new page in a new context (its own cookies and storage), closed when `t` ends. */
-export async function openPage(t: Test, browser: Browser, server: E2EServer, options: { javaScript: boolean }): Promise<E2EPage> {
+/**
+ * A new page in a new context (its own cookies and storage), closed when `t` ends. It is
+ * signed in as `as` (the test app's admin unless given; `null`: signed out), by handing
+ * the browser that user's session cookie. The sign-in form itself has its own e2e test.
+ */
+export async function openPage(
+  t: Test,
+  browser: Browser,
+  server: E2EServer,
+  options: { javaScript: boolean; as?: { cookies: string } | null },
+): Promise<E2EPage> {
   const context = await browser.newContext({ baseURL: server.baseUrl, javaScriptEnabled: options.javaScript });
+  const user = options.as === undefined ? server.admin : options.as;
+  const session = user ? /did_session=([^;]+)/.exec(user.cookies)?.[1] : undefined;
+  if (session) await context.addCookies([{ name: "did_session", value: session, url: server.baseUrl, httpOnly: true, sameSite: "Lax" }]);
   context.setDefaultTimeout(waitMs);
   context.setDefaultNavigationTimeout(waitMs * 2);
   t.teardown(() => context.close());

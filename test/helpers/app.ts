@@ -2,11 +2,14 @@
 // that `npm test` prepares), the real app on it, and HTML parsing for assertions.
 import { randomBytes } from "node:crypto";
 import type { Test } from "tap";
+import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import pg from "pg";
 import { parse, type HTMLElement } from "node-html-parser";
 import { buildApp } from "../../src/app.js";
 import { loadConfig, type AppConfig } from "../../src/config.js";
 import { createPrismaClient, type Db } from "../../src/db/prisma.js";
+import { hashPassword } from "../../src/modules/auth/passwords.js";
+import type { UserRole } from "../../src/shared/actor.js";
 
 function withDatabase(url: string, name: string): string {
   const u = new URL(url);
@@ -39,23 +42,77 @@ export async function createTestDatabase(t: Test): Promise<string> {
   return withDatabase(requireEnv("TEST_DB_SERVER_URL"), name);
 }
 
+type App = Awaited<ReturnType<typeof buildApp>>;
+
+/** A signed-in browser: its session and CSRF cookies and token go with every request. */
+export interface Browser {
+  username: string;
+  cookies: string;
+  csrfToken: string;
+  inject(options: InjectOptions): Promise<LightMyRequestResponse>;
+}
+
 export interface TestApp {
-  app: Awaited<ReturnType<typeof buildApp>>;
+  app: App;
   db: Db;
   url: string;
   config: AppConfig;
+  /** An admin, signed in. */
+  admin: Browser;
+  /** Creates a user and signs them in. */
+  signInAs(user: { role: UserRole; resellerId?: number | null; username?: string }): Promise<Browser>;
+}
+
+export const testPassword = "correct horse battery";
+let userCounter = 0;
+
+/** Signs `username` in through the real form, then picks up the CSRF token of a page. */
+export async function signIn(app: App, username: string, password = testPassword): Promise<Browser> {
+  const anonymous = await app.inject({ url: "/signin" });
+  const preCookies = cookiesOf(anonymous);
+  const token = html(anonymous.body).querySelector('input[name="_csrf"]')?.getAttribute("value") ?? "";
+  const res = await app.inject({ method: "POST", url: "/signin", ...form({ username, password, _csrf: token }), cookies: preCookies });
+  if (res.statusCode !== 303) throw new Error(`sign-in of ${username} answered ${res.statusCode}`);
+  const session = cookiesOf(res).did_session!;
+  const page = await app.inject({ url: "/account/password", cookies: { did_session: session } });
+  const cookies = { did_session: session, ...cookiesOf(page) };
+  const csrfToken = html(page.body).querySelector('input[name="_csrf"]')!.getAttribute("value")!;
+  const cookieHeader = Object.entries(cookies).map(([k, v]) => `${k}=${v}`).join("; ");
+  return {
+    username,
+    cookies: cookieHeader,
+    csrfToken,
+    inject(options) {
+      const headers = { ...(options.headers ?? {}) } as Record<string, string>;
+      // A test that wants no token says so with an explicit empty header.
+      headers.cookie = [cookieHeader, headers.cookie].filter(Boolean).join("; ");
+      if (options.method && options.method !== "GET" && headers["x-csrf-token"] === undefined) headers["x-csrf-token"] = csrfToken;
+      return app.inject({ ...options, headers });
+    },
+  };
+}
+
+function cookiesOf(res: { cookies: { name: string; value: string }[] }): Record<string, string> {
+  return Object.fromEntries(res.cookies.filter((c) => c.value !== "").map((c) => [c.name, c.value]));
 }
 
 export async function buildTestApp(t: Test, overrides: Partial<AppConfig> = {}): Promise<TestApp> {
   const url = await createTestDatabase(t);
   const config = { ...loadConfig({}), databaseUrl: url, ...overrides };
   const db = createPrismaClient(url, 4);
-  const app = await buildApp(config, db, false);
+  const app = await buildApp(config, db, { logger: false });
   t.teardown(async () => {
     await app.close();
     await db.$disconnect();
   });
-  return { app, db, url, config };
+  const passwordHash = await hashPassword(testPassword);
+  const signInAs = async (user: { role: UserRole; resellerId?: number | null; username?: string }) => {
+    const username = user.username ?? `${user.role}-${++userCounter}`;
+    await db.user.create({ data: { username, passwordHash, role: user.role, resellerId: user.resellerId ?? null } });
+    return signIn(app, username);
+  };
+  const admin = await signInAs({ role: "admin", username: "admin" });
+  return { app, db, url, config, admin, signInAs };
 }
 
 export function html(body: string): HTMLElement {

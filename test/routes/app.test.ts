@@ -4,48 +4,48 @@ import { buildTestApp, form, html, htmx, text } from "../helpers/app.js";
 import { makeOperator } from "../helpers/factories.js";
 
 t.test("the app shell", async (t) => {
-  const { app, db } = await buildTestApp(t);
+  const { app, db, admin } = await buildTestApp(t);
 
   t.test("/ goes to the inventory", async (t) => {
-    const res = await app.inject({ url: "/" });
+    const res = await admin.inject({ url: "/" });
     t.equal(res.statusCode, 302);
     t.equal(res.headers.location, "/dids");
   });
 
   t.test("/healthz answers when the database does", async (t) => {
-    const res = await app.inject({ url: "/healthz" });
+    const res = await admin.inject({ url: "/healthz" });
     t.equal(res.statusCode, 200);
     t.equal(res.body, "ok");
   });
 
   t.test("htmx and the stylesheet come from our own origin, cached for long", async (t) => {
-    const doc = html((await app.inject({ url: "/dids" })).body);
+    const doc = html((await admin.inject({ url: "/dids" })).body);
     const script = doc.querySelector("script")!.getAttribute("src")!;
     const css = doc.querySelector('link[rel="stylesheet"]')!.getAttribute("href")!;
     t.match(script, /^\/static\/vendor\/htmx\.min\.js\?v=[0-9a-f]{10}$/);
     t.match(css, /^\/static\/app\.css\?v=[0-9a-f]{10}$/);
     for (const url of [script, css]) {
-      const res = await app.inject({ url });
+      const res = await admin.inject({ url });
       t.equal(res.statusCode, 200, url);
       t.match(res.headers["cache-control"], /max-age=31536000/);
     }
-    t.equal((await app.inject({ url: "/static/vendor/htmx.js" })).statusCode, 404, "only the minified build is served");
-    t.equal((await app.inject({ url: "/static/../package.json" })).statusCode, 404);
+    t.equal((await admin.inject({ url: "/static/vendor/htmx.js" })).statusCode, 404, "only the minified build is served");
+    t.equal((await admin.inject({ url: "/static/../package.json" })).statusCode, 404);
     t.notOk(doc.querySelector("script:not([src])"), "no inline script");
     t.match(doc.querySelector('meta[name="htmx-config"]')!.getAttribute("content"), /"allowEval":false/);
   });
 
   t.test("pages are compressed", async (t) => {
-    const res = await app.inject({ url: "/dids", headers: { "accept-encoding": "gzip" } });
+    const res = await admin.inject({ url: "/dids", headers: { "accept-encoding": "gzip" } });
     t.equal(res.headers["content-encoding"], "gzip");
   });
 
   t.test("unknown pages: a helpful 404, as a page or a fragment", async (t) => {
-    const res = await app.inject({ url: "/nowhere" });
+    const res = await admin.inject({ url: "/nowhere" });
     t.equal(res.statusCode, 404);
     t.match(text(html(res.body).querySelector("h1")), "Not found");
     t.match(res.body, /<html/);
-    const fragment = await app.inject({ url: "/nowhere", headers: htmx });
+    const fragment = await admin.inject({ url: "/nowhere", headers: htmx });
     t.equal(fragment.statusCode, 404);
     t.notMatch(fragment.body, /<html/);
     t.equal(fragment.headers["hx-retarget"], "#dialog", "htmx shows it in the dialog, keeping the page");
@@ -55,30 +55,30 @@ t.test("the app shell", async (t) => {
   t.test("bodies over the limit get a clear 413 page", async (t) => {
     const op = await makeOperator(db);
     const big = form({ operator: String(op.id), tag: "x".repeat(70 * 1024) });
-    const res = await app.inject({ method: "POST", url: "/dids/1/edit", ...big });
+    const res = await admin.inject({ method: "POST", url: "/dids/1/edit", ...big });
     t.equal(res.statusCode, 413);
     t.match(text(html(res.body).querySelector("h1")), "Too large");
   });
 
   t.test("unsupported content types and malformed bodies never give a 500", async (t) => {
-    const json = await app.inject({ method: "POST", url: "/operators/new", payload: "{}", headers: { "content-type": "application/json" } });
+    const json = await admin.inject({ method: "POST", url: "/operators/new", payload: "{}", headers: { "content-type": "application/json" } });
     t.ok(json.statusCode < 500, `json → ${json.statusCode}`);
-    const xml = await app.inject({ method: "POST", url: "/operators/new", payload: "<a/>", headers: { "content-type": "text/xml" } });
+    const xml = await admin.inject({ method: "POST", url: "/operators/new", payload: "<a/>", headers: { "content-type": "text/xml" } });
     t.equal(xml.statusCode, 415);
-    const none = await app.inject({ method: "POST", url: "/resellers" });
+    const none = await admin.inject({ method: "POST", url: "/resellers" });
     t.equal(none.statusCode, 422);
   });
 });
 
 t.test("a database outage gives a 500 page with a request id", async (t) => {
-  const { app, db } = await buildTestApp(t);
+  const { app, db, admin } = await buildTestApp(t);
   await app.ready();
   await db.$disconnect();
   // A client pointed at a closed port: every query fails like a lost database.
   const { createPrismaClient } = await import("../../src/db/prisma.js");
   const broken = createPrismaClient("postgresql://postgres:wrong@127.0.0.1:1/nothing", 1);
   (app as unknown as { db: unknown }).db = broken;
-  const res = await app.inject({ url: "/dids" });
+  const res = await admin.inject({ url: "/dids" });
   t.equal(res.statusCode, 500);
   const doc = html(res.body);
   t.match(text(doc.querySelector("h1")), "Sorry, something went wrong");

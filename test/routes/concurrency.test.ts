@@ -5,13 +5,13 @@ import { buildTestApp, form, html, text } from "../helpers/app.js";
 import { makeDids, makeOperator } from "../helpers/factories.js";
 
 t.test("races", async (t) => {
-  const { app, db } = await buildTestApp(t);
+  const { app, db, admin } = await buildTestApp(t);
   const op = await makeOperator(db);
 
   t.test("deleting the same DID four times at once", async (t) => {
     for (let round = 0; round < 3; round++) {
       const [did] = await makeDids(db, op.id, [`55510${round}`]);
-      const codes = (await Promise.all(Array.from({ length: 4 }, () => app.inject({ method: "POST", url: `/dids/${did!.id}/delete`, ...form({}) })))).map((r) => r.statusCode).sort();
+      const codes = (await Promise.all(Array.from({ length: 4 }, () => admin.inject({ method: "POST", url: `/dids/${did!.id}/delete`, ...form({}) })))).map((r) => r.statusCode).sort();
       t.same(codes, [303, 404, 404, 404], `round ${round}`);
     }
   });
@@ -20,8 +20,8 @@ t.test("races", async (t) => {
     const [did] = await makeDids(db, op.id, ["555200"]);
     const edit = form({ operator: String(op.id), status: "reserved", after_hold: "in_stock", hold_days: "0" });
     const [a, b] = await Promise.all([
-      app.inject({ method: "POST", url: `/dids/${did!.id}/edit`, ...edit }),
-      app.inject({ method: "POST", url: `/dids/${did!.id}/delete`, ...form({}) }),
+      admin.inject({ method: "POST", url: `/dids/${did!.id}/edit`, ...edit }),
+      admin.inject({ method: "POST", url: `/dids/${did!.id}/delete`, ...form({}) }),
     ]);
     t.ok([303, 404].includes(a.statusCode), `edit → ${a.statusCode}`);
     t.equal(b.statusCode, 303);
@@ -29,16 +29,16 @@ t.test("races", async (t) => {
 
   t.test("deleting the same operator three times at once", async (t) => {
     const spare = await makeOperator(db);
-    const codes = (await Promise.all(Array.from({ length: 3 }, () => app.inject({ method: "POST", url: `/operators/${spare.id}/delete` })))).map((r) => r.statusCode).sort();
+    const codes = (await Promise.all(Array.from({ length: 3 }, () => admin.inject({ method: "POST", url: `/operators/${spare.id}/delete` })))).map((r) => r.statusCode).sort();
     t.same(codes, [303, 404, 404]);
   });
 
   t.test("deleting an operator while a range is being created for it", async (t) => {
     for (let round = 0; round < 3; round++) {
       const target = await makeOperator(db);
-      const create = app.inject({ method: "POST", url: "/dids/new", ...form({ numbers: `7${round}0000000-7${round}0019999`, operator: String(target.id) }) });
+      const create = admin.inject({ method: "POST", url: "/dids/new", ...form({ numbers: `7${round}0000000-7${round}0019999`, operator: String(target.id) }) });
       await new Promise((resolve) => setTimeout(resolve, 20 * round));
-      const remove = app.inject({ method: "POST", url: `/operators/${target.id}/delete` });
+      const remove = admin.inject({ method: "POST", url: `/operators/${target.id}/delete` });
       const [created, removed] = await Promise.all([create, remove]);
       t.ok([303, 422].includes(created.statusCode), `create → ${created.statusCode}`);
       t.ok([303, 409].includes(removed.statusCode), `delete → ${removed.statusCode}`);

@@ -4,22 +4,22 @@ import { buildTestApp, form, html, htmx, tableRows, text } from "../helpers/app.
 import { makeDids, makeOperator } from "../helpers/factories.js";
 
 t.test("creating DIDs", async (t) => {
-  const { app, db } = await buildTestApp(t, { maxCreateDids: 1000 });
+  const { app, db, admin } = await buildTestApp(t, { maxCreateDids: 1000 });
   const op = await makeOperator(db, { name: "Kyivstar" });
   const post = (fields: Record<string, string>, headers: Record<string, string> = {}) => {
     const f = form({ operator: String(op.id), status: "in_stock", after_hold: "in_stock", ...fields });
-    return app.inject({ method: "POST", url: "/dids/new", payload: f.payload, headers: { ...f.headers, ...headers } });
+    return admin.inject({ method: "POST", url: "/dids/new", payload: f.payload, headers: { ...f.headers, ...headers } });
   };
 
   t.test("the page and the dialog fragment", async (t) => {
-    const page = await app.inject({ url: "/dids/new" });
+    const page = await admin.inject({ url: "/dids/new" });
     t.equal(page.statusCode, 200);
     const doc = html(page.body);
     t.ok(doc.querySelector("html"));
     t.same(doc.querySelectorAll("#c-status option").map((o) => o.getAttribute("value")), ["in_stock", "reserved", "archive"], "the manual's three statuses");
     t.same(doc.querySelectorAll("#c-after-hold option").map((o) => o.getAttribute("value")), ["in_stock", "reserved", "archive"]);
     t.notOk(doc.querySelector("form")?.getAttribute("hx-post"), "without the dialog the form is a plain POST");
-    const dialog = await app.inject({ url: "/dids/new", headers: htmx });
+    const dialog = await admin.inject({ url: "/dids/new", headers: htmx });
     t.notMatch(dialog.body, /<html/);
     const d = html(dialog.body);
     t.ok(d.querySelector(".modal[role=dialog]"));
@@ -32,17 +32,17 @@ t.test("creating DIDs", async (t) => {
     const location = res.headers.location as string;
     t.match(location, /^\/dids\?batch=\d+$/);
     const cookie = String(res.headers["set-cookie"]).split(";")[0]!;
-    const page = await app.inject({ url: location, headers: { cookie } });
+    const page = await admin.inject({ url: location, headers: { cookie } });
     const doc = html(page.body);
     t.equal(text(doc.querySelector(".flash")), "Created 100 DIDs.");
     t.match(text(doc.querySelector(".summary")), /^100 DIDs match/);
     t.match(text(doc.querySelector(".notice")), /Showing the 100 DIDs created together/);
-    const rows = tableRows(html((await app.inject({ url: `${location}&per=500` })).body));
+    const rows = tableRows(html((await admin.inject({ url: `${location}&per=500` })).body));
     t.equal(rows.length, 100);
     t.equal(rows[0]![3], "380449990000");
     t.equal(rows[99]![3], "380449990099");
     t.same(new Set(rows.map((r) => `${r[1]}|${r[2]}|${r[4]}|${r[5]}`)), new Set(["In stock|Kyivstar|promo|first batch"]));
-    const again = await app.inject({ url: location, headers: { cookie: "" } });
+    const again = await admin.inject({ url: location, headers: { cookie: "" } });
     t.notOk(html(again.body).querySelector(".flash"), "the message shows once");
   });
 
@@ -134,7 +134,7 @@ t.test("creating DIDs", async (t) => {
 
   t.test("a field given twice says so", async (t) => {
     const f = form({ numbers: ["5000", "5001"], operator: String(op.id) });
-    const res = await app.inject({ method: "POST", url: "/dids/new", ...f });
+    const res = await admin.inject({ method: "POST", url: "/dids/new", ...f });
     t.equal(res.statusCode, 422);
     t.match(text(html(res.body).querySelector("#numbers-error")), /Give this field once/);
   });
@@ -171,7 +171,7 @@ t.test("creating DIDs", async (t) => {
     const did = await db.did.findUnique({ where: { number: "6660001" } });
     t.equal(did?.tag, tag);
     t.equal(did?.notes, notes);
-    const page = await app.inject({ url: "/dids?contains=6660001" });
+    const page = await admin.inject({ url: "/dids?contains=6660001" });
     t.notMatch(page.body, /<img src=x/);
     t.notMatch(page.body, /" onmouseover="/);
     t.same(tableRows(html(page.body))[0]!.slice(4, 6), [tag, notes]);
@@ -179,10 +179,10 @@ t.test("creating DIDs", async (t) => {
 });
 
 t.test("the default limit is 100,000 numbers per submission", async (t) => {
-  const { app, db } = await buildTestApp(t);
+  const { app, db, admin } = await buildTestApp(t);
   const op = await makeOperator(db);
   const f = form({ numbers: "100000-200000", operator: String(op.id) });
-  const res = await app.inject({ method: "POST", url: "/dids/new", ...f });
+  const res = await admin.inject({ method: "POST", url: "/dids/new", ...f });
   t.equal(res.statusCode, 422);
   t.match(text(html(res.body).querySelector("#numbers-error")), /100,001 numbers; at most 100,000/);
 });

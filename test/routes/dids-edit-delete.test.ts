@@ -4,7 +4,7 @@ import { buildTestApp, form, html, htmx, text } from "../helpers/app.js";
 import { makeClientAccount, makeDids, makeOperator } from "../helpers/factories.js";
 
 t.test("edit and delete", async (t) => {
-  const { app, db } = await buildTestApp(t);
+  const { app, db, admin } = await buildTestApp(t);
   const op = await makeOperator(db, { name: "Kyivstar" });
   const other = await makeOperator(db, { name: "Lifecell" });
   const account = await makeClientAccount(db, op.resellerId, { client: "Hotel", account: "desk" });
@@ -12,11 +12,11 @@ t.test("edit and delete", async (t) => {
   const [assigned] = await makeDids(db, op.id, ["380441000002"], { status: "active", clientAccountId: account.id });
   const edit = (id: number | string, fields: Record<string, string>, headers: Record<string, string> = {}) => {
     const f = form({ operator: String(op.id), status: "in_stock", after_hold: "in_stock", hold_days: "0", ...fields });
-    return app.inject({ method: "POST", url: `/dids/${id}/edit`, payload: f.payload, headers: { ...f.headers, ...headers } });
+    return admin.inject({ method: "POST", url: `/dids/${id}/edit`, payload: f.payload, headers: { ...f.headers, ...headers } });
   };
 
   t.test("the edit page shows the DID's values", async (t) => {
-    const res = await app.inject({ url: `/dids/${free!.id}/edit`, headers: { referer: "http://localhost:80/dids?tag=old" } });
+    const res = await admin.inject({ url: `/dids/${free!.id}/edit`, headers: { referer: "http://localhost:80/dids?tag=old" } });
     t.equal(res.statusCode, 200);
     const doc = html(res.body);
     t.equal(text(doc.querySelector("h1")), "DID 380441000001");
@@ -82,20 +82,20 @@ t.test("edit and delete", async (t) => {
 
   t.test("unknown and non-numeric IDs", async (t) => {
     for (const url of ["/dids/abc/edit", "/dids/1.5/edit", "/dids/-3/delete", "/dids/99999999999/edit", `/dids/${"9".repeat(500)}/edit`, "/dids/%00%3Cb%3E/edit"]) {
-      const res = await app.inject({ url });
+      const res = await admin.inject({ url });
       t.equal(res.statusCode, 400, url.slice(0, 40));
       t.match(text(html(res.body).querySelector("h1")), /Bad DID ID/);
       t.notMatch(res.body, /\u0000|<b>/, "no NUL or markup echoed");
     }
-    t.equal((await app.inject({ url: "/dids/999999/edit" })).statusCode, 404);
+    t.equal((await admin.inject({ url: "/dids/999999/edit" })).statusCode, 404);
     t.equal((await edit(999999, {})).statusCode, 404);
     t.equal((await edit("abc", {})).statusCode, 400);
-    t.equal((await app.inject({ method: "POST", url: "/dids/999999/delete" })).statusCode, 404);
+    t.equal((await admin.inject({ method: "POST", url: "/dids/999999/delete" })).statusCode, 404);
   });
 
   t.test("a return URL with characters a header cannot carry is encoded, not a 500", async (t) => {
     const [d] = await makeDids(db, op.id, ["380441000009"]);
-    const res = await app.inject({ method: "POST", url: `/dids/${d!.id}/delete`, ...form({ back: "/dids?tag=€\u0000x" }) });
+    const res = await admin.inject({ method: "POST", url: `/dids/${d!.id}/delete`, ...form({ back: "/dids?tag=€\u0000x" }) });
     t.equal(res.statusCode, 303);
     t.equal(res.headers.location, "/dids?tag=%E2%82%AC%00x");
     const saved = await edit(free!.id, { tag: "x", back: "/dids?tag=\u007fy" }, htmx);
@@ -105,25 +105,25 @@ t.test("edit and delete", async (t) => {
 
   t.test("delete asks first, then deletes", async (t) => {
     const [victim] = await makeDids(db, op.id, ["380441000003"]);
-    const page = await app.inject({ url: `/dids/${victim!.id}/delete` });
+    const page = await admin.inject({ url: `/dids/${victim!.id}/delete` });
     t.equal(page.statusCode, 200);
     t.match(text(html(page.body).querySelector(".panel")), /Delete DID 380441000003 .* This cannot be undone/);
-    const dialog = await app.inject({ url: `/dids/${victim!.id}/delete`, headers: htmx });
+    const dialog = await admin.inject({ url: `/dids/${victim!.id}/delete`, headers: htmx });
     t.notMatch(dialog.body, /<html/);
     t.ok(html(dialog.body).querySelector(".modal form[hx-post]"));
-    const res = await app.inject({ method: "POST", url: `/dids/${victim!.id}/delete`, ...form({ back: "/dids?contains=3804410" }) });
+    const res = await admin.inject({ method: "POST", url: `/dids/${victim!.id}/delete`, ...form({ back: "/dids?contains=3804410" }) });
     t.equal(res.statusCode, 303);
     t.equal(res.headers.location, "/dids?contains=3804410");
     t.equal(await db.did.count({ where: { id: victim!.id } }), 0);
     const cookie = String(res.headers["set-cookie"]).split(";")[0]!;
-    t.equal(text(html((await app.inject({ url: "/dids", headers: { cookie } })).body).querySelector(".flash")), "Deleted DID 380441000003.");
+    t.equal(text(html((await admin.inject({ url: "/dids", headers: { cookie } })).body).querySelector(".flash")), "Deleted DID 380441000003.");
   });
 
   t.test("an assigned DID cannot be deleted, and the page says why", async (t) => {
-    const page = await app.inject({ url: `/dids/${assigned!.id}/delete` });
+    const page = await admin.inject({ url: `/dids/${assigned!.id}/delete` });
     t.match(text(html(page.body).querySelector(".error-box")), /assigned to Hotel \/ desk and cannot be deleted/);
     t.notOk(html(page.body).querySelector("button.danger"), "no delete button");
-    const res = await app.inject({ method: "POST", url: `/dids/${assigned!.id}/delete`, ...form({}) });
+    const res = await admin.inject({ method: "POST", url: `/dids/${assigned!.id}/delete`, ...form({}) });
     t.equal(res.statusCode, 409);
     t.match(text(html(res.body).querySelector(".error-box")), /Unassign it from the client before deleting it/);
     t.equal(await db.did.count({ where: { id: assigned!.id } }), 1);

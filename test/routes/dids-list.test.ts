@@ -4,7 +4,7 @@ import { buildTestApp, html, htmx, tableRows, text } from "../helpers/app.js";
 import { makeClientAccount, makeDids, makeOperator, makeReseller } from "../helpers/factories.js";
 
 t.test("the inventory", async (t) => {
-  const { app, db } = await buildTestApp(t);
+  const { app, db, admin } = await buildTestApp(t);
   const acme = await makeReseller(db, "Acme");
   const globex = await makeReseller(db, "Globex");
   const kyiv = await makeOperator(db, { name: "Kyivstar", resellerId: acme.id });
@@ -15,7 +15,7 @@ t.test("the inventory", async (t) => {
   await makeDids(db, lifecell.id, ["15551234567", "15559990000"], { status: "reserved", notes: "for the 50% promo" });
   await makeDids(db, lifecell.id, ["4930555123"], { status: "archive", tag: "old" });
 
-  const get = (url: string, headers: Record<string, string> = {}) => app.inject({ url, headers });
+  const get = (url: string, headers: Record<string, string> = {}) => admin.inject({ url, headers });
   const numbers = async (url: string) => {
     const res = await get(url);
     t.equal(res.statusCode, 200, url);
@@ -158,8 +158,8 @@ t.test("the inventory", async (t) => {
 });
 
 t.test("an empty inventory invites to create DIDs, in the dialog", async (t) => {
-  const { app } = await buildTestApp(t);
-  const doc = html((await app.inject({ url: "/dids" })).body);
+  const { app, admin } = await buildTestApp(t);
+  const doc = html((await admin.inject({ url: "/dids" })).body);
   t.match(text(doc.querySelector(".empty")), /No DIDs match\. Create DIDs/);
   const link = doc.querySelector('.empty a[href="/dids/new"]')!;
   // Inside the boosted search area: without its own target and swap it would replace the table.

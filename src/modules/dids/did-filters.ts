@@ -4,6 +4,7 @@
 import { Prisma } from "../../generated/prisma/client.js";
 import { FieldReader, type FieldErrors } from "../../shared/field-errors.js";
 import { escapeLike } from "../../shared/sql.js";
+import { didScopeSql, type Scope } from "../../shared/actor.js";
 import { maxDigits, minDigits } from "./did-numbers.js";
 
 export const didStatuses = ["in_stock", "reserved", "active", "blocked", "hold", "archive"] as const;
@@ -143,11 +144,13 @@ export function isFiltered(filter: DidFilter): boolean {
 }
 
 /**
- * The WHERE clause over `did d`. It needs no join, so the total count reads the did table
- * alone; reseller and client filters go through small subqueries on their indexed keys.
+ * The WHERE clause over `did d`, within the user's scope. It needs no join, so the total
+ * count reads the did table alone; reseller and client filters go through small subqueries
+ * on their indexed keys.
  */
-export function didWhereSql(filter: DidFilter): Prisma.Sql {
+export function didWhereSql(filter: DidFilter, scope: Scope): Prisma.Sql {
   const conditions: Prisma.Sql[] = [];
+  if (scope.resellerId !== null) conditions.push(didScopeSql(scope));
   if (filter.numberContains) conditions.push(Prisma.sql`d.number LIKE ${`%${filter.numberContains}%`}`);
   if (filter.numberPrefix) conditions.push(Prisma.sql`d.number LIKE ${`${filter.numberPrefix}%`}`);
   // Numbers are compared as digit strings of one length, which orders them numerically.

@@ -3,6 +3,7 @@
 // a million rows, and because Prisma cannot say length() or the trigram-friendly LIKE.
 import { Prisma } from "../../generated/prisma/client.js";
 import type { DbOrTx } from "../../db/prisma.js";
+import { didScopeSql, type Scope } from "../../shared/actor.js";
 import { didOrderSql, didSortJoinsSql, didWhereSql, type DidFilter, type DidListQuery, type DidStatus } from "./did-filters.js";
 
 export type AfterHoldStatus = "in_stock" | "reserved" | "archive";
@@ -47,13 +48,13 @@ const joins = Prisma.sql`
  * The page's ids are picked first, joining only what the sort needs, and only those rows
  * are then joined for display: page 1,000 no longer joins the 49,950 rows it skips.
  */
-export function listDidsSql(query: DidListQuery): Prisma.Sql {
+export function listDidsSql(query: DidListQuery, scope: Scope): Prisma.Sql {
   const order = didOrderSql(query.sort, query.dir);
   const offset = (query.page - 1) * query.per;
   return Prisma.sql`
     SELECT ${selectColumns}
     FROM (
-      SELECT d.id FROM did d ${didSortJoinsSql(query.sort)} ${didWhereSql(query.filter)} ${order} LIMIT ${query.per} OFFSET ${offset}
+      SELECT d.id FROM did d ${didSortJoinsSql(query.sort)} ${didWhereSql(query.filter, scope)} ${order} LIMIT ${query.per} OFFSET ${offset}
     ) page
     JOIN did d ON d.id = page.id
     ${joins}
@@ -61,36 +62,41 @@ export function listDidsSql(query: DidListQuery): Prisma.Sql {
 }
 
 /** The SQL of the total count that goes with a list page. */
-export function countDidsSql(filter: DidFilter): Prisma.Sql {
-  return Prisma.sql`SELECT count(*)::int AS total FROM did d ${didWhereSql(filter)}`;
+export function countDidsSql(filter: DidFilter, scope: Scope): Prisma.Sql {
+  return Prisma.sql`SELECT count(*)::int AS total FROM did d ${didWhereSql(filter, scope)}`;
 }
 
-export async function listDids(db: DbOrTx, query: DidListQuery): Promise<{ rows: DidRow[]; total: number }> {
+export async function listDids(db: DbOrTx, scope: Scope, query: DidListQuery): Promise<{ rows: DidRow[]; total: number }> {
   // Two statements on two pooled connections, in parallel: the page and the total.
-  const [rows, counted] = await Promise.all([db.$queryRaw<DidRow[]>(listDidsSql(query)), countDids(db, query.filter)]);
+  const [rows, counted] = await Promise.all([db.$queryRaw<DidRow[]>(listDidsSql(query, scope)), countDids(db, scope, query.filter)]);
   return { rows, total: counted };
 }
 
-export async function countDids(db: DbOrTx, filter: DidFilter): Promise<number> {
-  const [row] = await db.$queryRaw<{ total: number }[]>(countDidsSql(filter));
+export async function countDids(db: DbOrTx, scope: Scope, filter: DidFilter): Promise<number> {
+  const [row] = await db.$queryRaw<{ total: number }[]>(countDidsSql(filter, scope));
   return row?.total ?? 0;
+}
+
+/** "AND <the scope>" for a query over `did d` that has a WHERE already. */
+function andInScope(scope: Scope): Prisma.Sql {
+  return scope.resellerId === null ? Prisma.empty : Prisma.sql`AND ${didScopeSql(scope)}`;
 }
 
 /**
  * Inside a transaction: locks the DID's row until commit, so that a concurrent edit or
  * delete waits and then sees the outcome. False when the DID does not exist (any more).
  */
-export async function lockDid(tx: DbOrTx, id: number): Promise<boolean> {
-  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM did WHERE id = ${id} FOR UPDATE`;
+export async function lockDid(tx: DbOrTx, scope: Scope, id: number): Promise<boolean> {
+  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM did d WHERE d.id = ${id} ${andInScope(scope)} FOR UPDATE OF d`;
   return rows.length > 0;
 }
 
-export async function findDid(db: DbOrTx, id: number): Promise<DidDetail | undefined> {
+export async function findDid(db: DbOrTx, scope: Scope, id: number): Promise<DidDetail | undefined> {
   const [row] = await db.$queryRaw<DidDetail[]>`
     SELECT ${selectColumns}, d.after_hold_status::text AS "afterHoldStatus", d.hold_days AS "holdDays",
       d.hold_until AS "holdUntil", d.client_account_id AS "clientAccountId",
       d.created_at AS "createdAt", d.updated_at AS "updatedAt"
-    FROM did d ${joins} WHERE d.id = ${id}`;
+    FROM did d ${joins} WHERE d.id = ${id} ${andInScope(scope)}`;
   return row;
 }
 
@@ -128,8 +134,8 @@ export async function insertDids(db: DbOrTx, dids: NewDids, skipExisting: boolea
     ${onConflict}`;
 }
 
-export async function createBatch(db: DbOrTx, kind: string): Promise<number> {
-  const batch = await db.didBatch.create({ data: { kind, didCount: 0 }, select: { id: true } });
+export async function createBatch(db: DbOrTx, kind: string, createdById: number): Promise<number> {
+  const batch = await db.didBatch.create({ data: { kind, didCount: 0, createdById }, select: { id: true } });
   return batch.id;
 }
 
@@ -137,8 +143,12 @@ export async function setBatchCount(db: DbOrTx, batchId: number, didCount: numbe
   await db.didBatch.update({ where: { id: batchId }, data: { didCount } });
 }
 
-export async function findBatch(db: DbOrTx, id: number) {
-  return (await db.didBatch.findUnique({ where: { id } })) ?? undefined;
+/** A creation batch, if it exists and holds a DID in scope (another reseller's is not there). */
+export async function findBatch(db: DbOrTx, scope: Scope, id: number) {
+  const batch = await db.didBatch.findUnique({ where: { id } });
+  if (!batch || scope.resellerId === null) return batch ?? undefined;
+  const inScope = await db.$queryRaw<unknown[]>`SELECT 1 FROM did d WHERE d.batch_id = ${id} ${andInScope(scope)} LIMIT 1`;
+  return inScope.length > 0 ? batch : undefined;
 }
 
 export interface DidChanges {

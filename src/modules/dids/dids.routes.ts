@@ -28,7 +28,7 @@ async function didIdOr400(request: WithId, reply: FastifyReply): Promise<number 
 
 export default async function didRoutes(app: FastifyInstance) {
   app.get<{ Querystring: Query }>("/dids", async (request, reply) => {
-    const page = await service.didListPage(app.db, request.query);
+    const page = await service.didListPage(app.db, request.actor!, request.query);
     const canonical = listUrl(page.query);
     // htmx pushes the canonical URL, so shared links carry no empty fields.
     if (request.wantsFragment && page.valid) reply.header("hx-push-url", canonical);
@@ -42,14 +42,16 @@ export default async function didRoutes(app: FastifyInstance) {
   const renderCreateForm = async (reply: FastifyReply, data: Record<string, unknown>, status = 200) =>
     reply.render(
       { page: "dids/new", fragment: "dids/_create-dialog" },
-      { title: "New DIDs", tab: "dids", ...(await service.newDidsPage(app.db)), maxCreate: app.config.maxCreateDids, errors: {}, ...formOptions, ...data },
+      { title: "New DIDs", tab: "dids", ...(await service.newDidsPage(app.db, reply.request.actor!)), maxCreate: app.config.maxCreateDids, errors: {}, ...formOptions, ...data },
       status,
     );
 
-  app.get("/dids/new", async (_request, reply) => renderCreateForm(reply, { form: { status: "in_stock", afterHoldStatus: "in_stock" } }));
+  const write = { config: { access: "write" as const } };
+
+  app.get("/dids/new", write, async (_request, reply) => renderCreateForm(reply, { form: { status: "in_stock", afterHoldStatus: "in_stock" } }));
 
   app.post<{ Body: Body }>("/dids/new", { bodyLimit: app.config.formBodyLimitBytes }, async (request, reply) => {
-    const result = await service.createDids(app.db, request.body ?? {}, app.config.maxCreateDids);
+    const result = await service.createDids(app.db, request.actor!, request.body ?? {}, app.config.maxCreateDids);
     if (result.ok) {
       reply.setFlash(`Created ${result.created.toLocaleString("en-US")} ${result.created === 1 ? "DID" : "DIDs"}.`);
       return reply.redirectAfterPost(`/dids?batch=${result.batchId}`);
@@ -58,7 +60,7 @@ export default async function didRoutes(app: FastifyInstance) {
   });
 
   const renderEditForm = async (request: WithId, reply: FastifyReply, id: number, data: { back: string; form?: unknown; errors?: unknown }, status = 200) => {
-    const page = await service.editDidPage(app.db, id);
+    const page = await service.editDidPage(app.db, request.actor!, id);
     if (!page) return didNotFound(request, reply, id);
     const { did } = page;
     const form = data.form ?? { operatorId: did.operatorId, status: did.status, afterHoldStatus: did.afterHoldStatus, holdDays: did.holdDays, tag: did.tag, notes: did.notes };
@@ -69,7 +71,7 @@ export default async function didRoutes(app: FastifyInstance) {
     );
   };
 
-  app.get<{ Params: { id: string } }>("/dids/:id/edit", async (request, reply) => {
+  app.get<{ Params: { id: string } }>("/dids/:id/edit", write, async (request, reply) => {
     const id = await didIdOr400(request, reply);
     if (id === undefined) return reply;
     return renderEditForm(request, reply, id, { back: refererReturnUrl(request.headers.referer, request.headers.host, "/dids") });
@@ -79,7 +81,7 @@ export default async function didRoutes(app: FastifyInstance) {
     const id = await didIdOr400(request, reply);
     if (id === undefined) return reply;
     const body = request.body ?? {};
-    const result = await service.editDid(app.db, id, body);
+    const result = await service.editDid(app.db, request.actor!, id, body);
     if (result.ok) {
       reply.setFlash("Saved.");
       return reply.redirectAfterPost(backToList(body.back));
@@ -88,10 +90,10 @@ export default async function didRoutes(app: FastifyInstance) {
     return renderEditForm(request, reply, id, { back: backToList(body.back), form: result.form, errors: result.errors }, 422);
   });
 
-  app.get<{ Params: { id: string }; Querystring: Query }>("/dids/:id/delete", async (request, reply) => {
+  app.get<{ Params: { id: string }; Querystring: Query }>("/dids/:id/delete", write, async (request, reply) => {
     const id = await didIdOr400(request, reply);
     if (id === undefined) return reply;
-    const did = await service.getDid(app.db, id);
+    const did = await service.getDid(app.db, request.actor!, id);
     if (!did) return didNotFound(request, reply, id);
     return reply.render(
       { page: "dids/delete", fragment: "dids/_delete-dialog" },
@@ -103,7 +105,7 @@ export default async function didRoutes(app: FastifyInstance) {
     const id = await didIdOr400(request, reply);
     if (id === undefined) return reply;
     const back = backToList(request.body?.back);
-    const result = await service.deleteDid(app.db, id);
+    const result = await service.deleteDid(app.db, request.actor!, id);
     if (result.ok) {
       reply.setFlash(`Deleted DID ${result.number}.`);
       return reply.redirectAfterPost(back);

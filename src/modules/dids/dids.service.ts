@@ -3,6 +3,7 @@
 // one transaction so that nothing is half-written.
 import type { Db } from "../../db/prisma.js";
 import { isUniqueViolation } from "../../db/prisma.js";
+import type { Actor } from "../../shared/actor.js";
 import type { FieldErrors } from "../../shared/field-errors.js";
 import { listClientOptions } from "../clients/clients.repo.js";
 import { findOperator, holdOperator, listOperatorOptions } from "../operators/operators.repo.js";
@@ -16,19 +17,20 @@ export const conflictListLimit = 50;
 const operatorGone = "That operator does not exist (any more). Choose another.";
 
 /** Everything the inventory page and its fragment show for one URL. */
-export async function didListPage(db: Db, rawQuery: Record<string, unknown>) {
+export async function didListPage(db: Db, actor: Actor, rawQuery: Record<string, unknown>) {
+  const { scope } = actor;
   const parsed = parseDidListQuery(rawQuery);
   const errors: FieldErrors = parsed.ok ? {} : { ...parsed.errors };
   const query = parsed.query;
-  const [operators, resellers, clients] = await Promise.all([listOperatorOptions(db), listResellerOptions(db), listClientOptions(db)]);
+  const [operators, resellers, clients] = await Promise.all([listOperatorOptions(db, scope), listResellerOptions(db, scope), listClientOptions(db, scope)]);
   const { operatorId, resellerId, clientId, batchId } = query.filter;
   if (operatorId !== undefined && !operators.some((o) => o.id === operatorId)) errors.operator = `There is no operator with ID ${operatorId}.`;
   if (resellerId !== undefined && !resellers.some((r) => r.id === resellerId)) errors.reseller = `There is no reseller with ID ${resellerId}.`;
   if (clientId !== undefined && !clients.some((c) => c.id === clientId)) errors.client = `There is no client with ID ${clientId}.`;
-  const batch = batchId !== undefined ? await repo.findBatch(db, batchId) : undefined;
+  const batch = batchId !== undefined ? await repo.findBatch(db, scope, batchId) : undefined;
   if (batchId !== undefined && !batch) errors.batch = `There is no creation batch ${batchId}.`;
   const valid = Object.keys(errors).length === 0;
-  const { rows, total } = valid ? await repo.listDids(db, query) : { rows: [], total: 0 };
+  const { rows, total } = valid ? await repo.listDids(db, scope, query) : { rows: [], total: 0 };
   return { valid, errors, query, rows, total, operators, resellers, clients, batch };
 }
 
@@ -42,13 +44,14 @@ export type CreateDidsResult =
       conflicts?: { existing: string[]; existingCount: number; repeated: string[]; repeatedCount: number };
     };
 
-export async function createDids(db: Db, body: Record<string, unknown>, maxNumbers: number): Promise<CreateDidsResult> {
+export async function createDids(db: Db, actor: Actor, body: Record<string, unknown>, maxNumbers: number): Promise<CreateDidsResult> {
+  const { scope } = actor;
   const { value: form, errors } = parseCreateDidsForm(body);
   // A field given twice already has its message; parsing it would only hide that.
   const parsed = errors.numbers ? undefined : parseDidNumbers(form.numbersText, maxNumbers);
   if (parsed && parsed.problems.length > 0) errors.numbers = parsed.problems.join("\n");
   // Checked here too (not only under the lock below) so that every field's message shows at once.
-  if (form.operatorId !== undefined && !errors.operator && !(await findOperator(db, form.operatorId))) {
+  if (form.operatorId !== undefined && !errors.operator && !(await findOperator(db, scope, form.operatorId))) {
     errors.operator = operatorGone;
   }
   if (!parsed || Object.keys(errors).length > 0) return { ok: false, form, errors };
@@ -58,7 +61,7 @@ export async function createDids(db: Db, body: Record<string, unknown>, maxNumbe
     return await db.$transaction(
       async (tx): Promise<CreateDidsResult> => {
         // Held until commit: the operator cannot be deleted while its new DIDs are written.
-        if (!(await holdOperator(tx, form.operatorId!))) {
+        if (!(await holdOperator(tx, scope, form.operatorId!))) {
           return { ok: false, form, errors: { operator: operatorGone } };
         }
         const existing = await repo.findExistingNumbers(tx, parsed.numbers);
@@ -80,7 +83,7 @@ export async function createDids(db: Db, body: Record<string, unknown>, maxNumbe
         if (numbers.length === 0) {
           return { ok: false as const, form, errors: { numbers: "All these numbers exist already: there is nothing to create." } };
         }
-        const batchId = await repo.createBatch(tx, "create");
+        const batchId = await repo.createBatch(tx, "create", actor.userId);
         const created = await repo.insertDids(
           tx,
           {
@@ -110,16 +113,16 @@ export async function createDids(db: Db, body: Record<string, unknown>, maxNumbe
 }
 
 /** What the create form needs besides the user's input. */
-export async function newDidsPage(db: Db) {
-  return { operators: await listOperatorOptions(db) };
+export async function newDidsPage(db: Db, actor: Actor) {
+  return { operators: await listOperatorOptions(db, actor.scope) };
 }
 
-export async function getDid(db: Db, id: number) {
-  return repo.findDid(db, id);
+export async function getDid(db: Db, actor: Actor, id: number) {
+  return repo.findDid(db, actor.scope, id);
 }
 
-export async function editDidPage(db: Db, id: number) {
-  const [did, operators] = await Promise.all([repo.findDid(db, id), listOperatorOptions(db)]);
+export async function editDidPage(db: Db, actor: Actor, id: number) {
+  const [did, operators] = await Promise.all([repo.findDid(db, actor.scope, id), listOperatorOptions(db, actor.scope)]);
   return did ? { did, operators } : undefined;
 }
 
@@ -144,12 +147,13 @@ export function statusChangeProblem(did: { status: DidStatus; clientAccountId: n
 
 export type EditDidResult = { ok: true } | { ok: false; status: 404 } | { ok: false; status: 422; form: EditDidForm; errors: FieldErrors };
 
-export async function editDid(db: Db, id: number, body: Record<string, unknown>, now = new Date()): Promise<EditDidResult> {
+export async function editDid(db: Db, actor: Actor, id: number, body: Record<string, unknown>, now = new Date()): Promise<EditDidResult> {
   const { value: form, errors } = parseEditDidForm(body);
+  const { scope } = actor;
   return db.$transaction(async (tx) => {
-    const did = (await repo.lockDid(tx, id)) ? await repo.findDid(tx, id) : undefined;
+    const did = (await repo.lockDid(tx, scope, id)) ? await repo.findDid(tx, scope, id) : undefined;
     if (!did) return { ok: false as const, status: 404 as const };
-    if (form.operatorId !== undefined && !errors.operator && !(await holdOperator(tx, form.operatorId))) {
+    if (form.operatorId !== undefined && !errors.operator && !(await holdOperator(tx, scope, form.operatorId))) {
       errors.operator = operatorGone;
     }
     if (form.status && !errors.status) {
@@ -176,9 +180,10 @@ export async function editDid(db: Db, id: number, body: Record<string, unknown>,
 
 export type DeleteDidResult = { ok: true; number: string } | { ok: false; status: 404 } | { ok: false; status: 409; message: string; did: repo.DidDetail };
 
-export async function deleteDid(db: Db, id: number): Promise<DeleteDidResult> {
+export async function deleteDid(db: Db, actor: Actor, id: number): Promise<DeleteDidResult> {
+  const { scope } = actor;
   return db.$transaction(async (tx) => {
-    const did = (await repo.lockDid(tx, id)) ? await repo.findDid(tx, id) : undefined;
+    const did = (await repo.lockDid(tx, scope, id)) ? await repo.findDid(tx, scope, id) : undefined;
     if (!did) return { ok: false as const, status: 404 as const };
     if (isAssigned(did)) {
       return {

@@ -2,6 +2,11 @@
 import { Prisma } from "../../generated/prisma/client.js";
 import type { DbOrTx } from "../../db/prisma.js";
 import { escapeLike } from "../../shared/sql.js";
+import { resellerWhere, type Scope } from "../../shared/actor.js";
+
+function andResellerInScope(scope: Scope): Prisma.Sql {
+  return scope.resellerId === null ? Prisma.empty : Prisma.sql`AND reseller_id = ${scope.resellerId}`;
+}
 import type { OperatorListQuery } from "./operator-filters.js";
 
 export interface OperatorRow {
@@ -12,15 +17,16 @@ export interface OperatorRow {
   didCount: number;
 }
 
-function operatorWhere(query: OperatorListQuery["filter"]): Prisma.Sql {
+function operatorWhere(scope: Scope, query: OperatorListQuery["filter"]): Prisma.Sql {
   const conditions: Prisma.Sql[] = [];
+  if (scope.resellerId !== null) conditions.push(Prisma.sql`o.reseller_id = ${scope.resellerId}`);
   if (query.name) conditions.push(Prisma.sql`o.name ILIKE ${`%${escapeLike(query.name)}%`}`);
   if (query.resellerId !== undefined) conditions.push(Prisma.sql`o.reseller_id = ${query.resellerId}`);
   return conditions.length > 0 ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
 }
 
-export async function listOperators(db: DbOrTx, query: OperatorListQuery): Promise<{ rows: OperatorRow[]; total: number }> {
-  const where = operatorWhere(query.filter);
+export async function listOperators(db: DbOrTx, scope: Scope, query: OperatorListQuery): Promise<{ rows: OperatorRow[]; total: number }> {
+  const where = operatorWhere(scope, query.filter);
   const [rows, [counted]] = await Promise.all([
     // The DID count is a per-row index-only count, so a page of operators costs only its own DIDs.
     db.$queryRaw<OperatorRow[]>`
@@ -39,8 +45,8 @@ export async function listOperators(db: DbOrTx, query: OperatorListQuery): Promi
  * Inside a transaction: keeps the operator from being deleted until commit (the same lock
  * a foreign-key check takes), so DIDs can be written for it. False when it does not exist.
  */
-export async function holdOperator(tx: DbOrTx, id: number): Promise<boolean> {
-  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM operator WHERE id = ${id} FOR KEY SHARE`;
+export async function holdOperator(tx: DbOrTx, scope: Scope, id: number): Promise<boolean> {
+  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM operator WHERE id = ${id} ${andResellerInScope(scope)} FOR KEY SHARE`;
   return rows.length > 0;
 }
 
@@ -48,18 +54,19 @@ export async function holdOperator(tx: DbOrTx, id: number): Promise<boolean> {
  * Inside a transaction: locks the operator for deletion. New DIDs for it wait until commit,
  * and a count taken after this lock cannot miss a DID created meanwhile.
  */
-export async function lockOperatorForDelete(tx: DbOrTx, id: number): Promise<boolean> {
-  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM operator WHERE id = ${id} FOR UPDATE`;
+export async function lockOperatorForDelete(tx: DbOrTx, scope: Scope, id: number): Promise<boolean> {
+  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM operator WHERE id = ${id} ${andResellerInScope(scope)} FOR UPDATE`;
   return rows.length > 0;
 }
 
-export async function findOperator(db: DbOrTx, id: number) {
-  return (await db.operator.findUnique({ where: { id }, include: { reseller: true } })) ?? undefined;
+export async function findOperator(db: DbOrTx, scope: Scope, id: number) {
+  return (await db.operator.findFirst({ where: { id, ...resellerWhere(scope) }, include: { reseller: true } })) ?? undefined;
 }
 
-/** Every operator, for the select boxes of the inventory's search and forms. */
-export async function listOperatorOptions(db: DbOrTx) {
+/** Every operator in scope, for the select boxes of the inventory's search and forms. */
+export async function listOperatorOptions(db: DbOrTx, scope: Scope) {
   return db.operator.findMany({
+    where: resellerWhere(scope),
     select: { id: true, name: true, reseller: { select: { id: true, name: true } } },
     orderBy: [{ reseller: { name: "asc" } }, { name: "asc" }],
   });

@@ -11,7 +11,7 @@ type Body = Record<string, unknown>;
 
 export default async function operatorRoutes(app: FastifyInstance) {
   app.get<{ Querystring: Query }>("/operators", async (request, reply) => {
-    const page = await service.operatorListPage(app.db, request.query);
+    const page = await service.operatorListPage(app.db, request.actor!, request.query);
     if (request.wantsFragment && page.valid) reply.header("hx-push-url", operatorListUrl(page.query));
     return reply.render(
       { page: "operators/list", fragment: "operators/_browser" },
@@ -20,23 +20,25 @@ export default async function operatorRoutes(app: FastifyInstance) {
     );
   });
 
-  app.get<{ Querystring: Query }>("/operators/new", async (request, reply) => {
+  const write = { config: { access: "write" as const } };
+
+  app.get<{ Querystring: Query }>("/operators/new", write, async (request, reply) => {
     const preset = typeof request.query.reseller === "string" ? parseId(request.query.reseller) : undefined;
     return reply.render(
       { page: "operators/new", fragment: "operators/_create-dialog" },
-      { title: "New operator", tab: "operators", ...(await service.newOperatorPage(app.db)), form: { resellerId: preset }, errors: {} },
+      { title: "New operator", tab: "operators", ...(await service.newOperatorPage(app.db, request.actor!)), form: { resellerId: preset }, errors: {} },
     );
   });
 
   app.post<{ Body: Body }>("/operators/new", { bodyLimit: smallFormBodyLimit }, async (request, reply) => {
-    const result = await service.createOperator(app.db, request.body ?? {});
+    const result = await service.createOperator(app.db, request.actor!, request.body ?? {});
     if (result.ok) {
       reply.setFlash(`Created operator “${String(request.body.name).trim()}”.`);
       return reply.redirectAfterPost("/operators");
     }
     return reply.render(
       { page: "operators/new", fragment: "operators/_create-dialog" },
-      { title: "New operator", tab: "operators", ...(await service.newOperatorPage(app.db)), form: result.form, errors: result.errors },
+      { title: "New operator", tab: "operators", ...(await service.newOperatorPage(app.db, request.actor!)), form: result.form, errors: result.errors },
       422,
     );
   });
@@ -44,10 +46,10 @@ export default async function operatorRoutes(app: FastifyInstance) {
   const notFound = (id: number) => ({ title: "Operator not found", message: `There is no operator with ID ${id}. It may have been deleted.` });
   const badId = (raw: string) => ({ title: "Bad operator ID", message: `“${clip(raw)}” is not an operator ID: IDs are whole numbers.` });
 
-  app.get<{ Params: { id: string } }>("/operators/:id/delete", async (request, reply) => {
+  app.get<{ Params: { id: string } }>("/operators/:id/delete", write, async (request, reply) => {
     const id = parseId(request.params.id);
     if (id === undefined) return renderError(request, reply, 400, badId(request.params.id));
-    const found = await service.getOperator(app.db, id);
+    const found = await service.getOperator(app.db, request.actor!, id);
     if (!found) return renderError(request, reply, 404, notFound(id));
     return reply.render({ page: "operators/delete", fragment: "operators/_delete-dialog" }, { title: `Delete operator ${found.operator.name}`, tab: "operators", ...found });
   });
@@ -55,7 +57,7 @@ export default async function operatorRoutes(app: FastifyInstance) {
   app.post<{ Params: { id: string } }>("/operators/:id/delete", { bodyLimit: smallFormBodyLimit }, async (request, reply) => {
     const id = parseId(request.params.id);
     if (id === undefined) return renderError(request, reply, 400, badId(request.params.id));
-    const result = await service.deleteOperator(app.db, id);
+    const result = await service.deleteOperator(app.db, request.actor!, id);
     if (result.ok) {
       reply.setFlash(`Deleted operator “${result.name}”.`);
       return reply.redirectAfterPost("/operators");

@@ -1,13 +1,14 @@
 // Resellers: a plain list and create, enough for operators to belong somewhere.
 import type { Db } from "../../db/prisma.js";
 import { isUniqueViolation } from "../../db/prisma.js";
+import type { Actor } from "../../shared/actor.js";
 import { FieldReader, type FieldErrors } from "../../shared/field-errors.js";
 import * as repo from "./resellers.repo.js";
 
 export const resellerNameMaxLength = 100;
 
-export async function resellerListPage(db: Db) {
-  return { resellers: await repo.listResellers(db) };
+export async function resellerListPage(db: Db, actor: Actor) {
+  return { resellers: await repo.listResellers(db, actor.scope) };
 }
 
 export type CreateResellerResult = { ok: true; id: number } | { ok: false; form: { name?: string }; errors: FieldErrors };

@@ -1,0 +1,71 @@
+// `npm run user:create -- --username NAME --role admin|reseller|support [--reseller NAME_OR_ID]`
+// The password is asked for at a prompt (not echoed), or read from standard input when
+// that is not a terminal: `printf '%s\n' "$PASSWORD" | npm run user:create -- ...`.
+// It never comes from the command line, where other users could see it in `ps`.
+import { createInterface } from "node:readline";
+import { loadConfig } from "../config.js";
+import { openDatabase } from "../db/database.js";
+import { createPrismaClient } from "../db/prisma.js";
+import { createUserFromShell } from "../modules/users/users.service.js";
+
+const usage = "usage: npm run user:create -- --username NAME --role admin|reseller|support [--reseller NAME_OR_ID]";
+
+function parseArgs(argv: string[]): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const match = /^--(username|role|reseller)(?:=(.*))?$/.exec(arg);
+    if (!match) throw new Error(`unknown argument "${arg}"\n${usage}`);
+    const value = match[2] ?? argv[++i];
+    if (value === undefined) throw new Error(`--${match[1]} needs a value\n${usage}`);
+    args[match[1]!] = value;
+  }
+  if (!args.username || !args.role) throw new Error(usage);
+  return args;
+}
+
+async function readPassword(): Promise<string> {
+  const input = process.stdin;
+  if (!input.isTTY) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of input) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString("utf8").split(/\r?\n/)[0] ?? "";
+  }
+  const ask = (question: string) =>
+    new Promise<string>((resolve) => {
+      const rl = createInterface({ input, output: process.stdout, terminal: true });
+      // Hide what is typed: write nothing back but the prompt.
+      (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
+        if (s.includes(question)) process.stdout.write(question);
+      };
+      rl.question(question, (answer) => {
+        rl.close();
+        process.stdout.write("\n");
+        resolve(answer);
+      });
+    });
+  const first = await ask("Password: ");
+  const second = await ask("Password again: ");
+  if (first !== second) throw new Error("the two passwords differ");
+  return first;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const password = await readPassword();
+  const database = await openDatabase(loadConfig(), () => {});
+  const db = createPrismaClient(database.url, 2);
+  try {
+    const result = await createUserFromShell(db, { username: args.username!, role: args.role!, reseller: args.reseller, password });
+    if (!result.ok) throw new Error(Object.entries(result.errors).map(([field, message]) => `${field}: ${message}`).join("\n"));
+    console.log(`created user "${result.username}" (${args.role}${args.reseller ? `, reseller ${args.reseller}` : ""})`);
+  } finally {
+    await db.$disconnect();
+    await database.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

@@ -1,0 +1,46 @@
+// The only place that reads and writes sessions. Rows are keyed by the SHA-256 of the
+// cookie's token, so a copy of the table does not let anyone sign in.
+import type { DbOrTx } from "../../db/prisma.js";
+import type { UserRole } from "../../shared/actor.js";
+
+export interface SessionWithUser {
+  lastSeenAt: Date;
+  expiresAt: Date;
+  userId: number;
+  username: string;
+  role: UserRole;
+  resellerId: number | null;
+  disabled: boolean;
+}
+
+export async function insertSession(db: DbOrTx, tokenHash: string, userId: number, now: Date, expiresAt: Date): Promise<void> {
+  await db.session.create({ data: { tokenHash, userId, createdAt: now, lastSeenAt: now, expiresAt } });
+}
+
+/** One indexed lookup per request: the session and its user together. */
+export async function findSession(db: DbOrTx, tokenHash: string): Promise<SessionWithUser | undefined> {
+  const rows = await db.$queryRaw<SessionWithUser[]>`
+    SELECT s.last_seen_at AS "lastSeenAt", s.expires_at AS "expiresAt", u.id AS "userId", u.username,
+      u.role::text AS role, u.reseller_id AS "resellerId", u.disabled
+    FROM app_session s JOIN app_user u ON u.id = s.user_id
+    WHERE s.token_hash = ${tokenHash}`;
+  return rows[0];
+}
+
+export async function touchSession(db: DbOrTx, tokenHash: string, now: Date): Promise<void> {
+  await db.session.updateMany({ where: { tokenHash }, data: { lastSeenAt: now } });
+}
+
+export async function deleteSession(db: DbOrTx, tokenHash: string): Promise<void> {
+  await db.session.deleteMany({ where: { tokenHash } });
+}
+
+export async function deleteUserSessions(db: DbOrTx, userId: number, exceptTokenHash?: string): Promise<void> {
+  await db.session.deleteMany({ where: { userId, ...(exceptTokenHash ? { NOT: { tokenHash: exceptTokenHash } } : {}) } });
+}
+
+/** Sessions past their absolute end or idle too long. */
+export async function deleteExpiredSessions(db: DbOrTx, now: Date, idleSince: Date): Promise<number> {
+  const result = await db.session.deleteMany({ where: { OR: [{ expiresAt: { lt: now } }, { lastSeenAt: { lt: idleSince } }] } });
+  return result.count;
+}

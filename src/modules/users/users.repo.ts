@@ -1,0 +1,69 @@
+// The only place that reads and writes users.
+import type { DbOrTx } from "../../db/prisma.js";
+import type { UserRole } from "../../shared/actor.js";
+
+const publicColumns = {
+  id: true,
+  username: true,
+  role: true,
+  resellerId: true,
+  disabled: true,
+  lastSignInAt: true,
+  createdAt: true,
+  reseller: { select: { id: true, name: true } },
+} as const;
+
+export async function findUserForSignIn(db: DbOrTx, username: string) {
+  const rows = await db.$queryRaw<{ id: number; username: string; passwordHash: string; role: UserRole; resellerId: number | null; disabled: boolean }[]>`
+    SELECT id, username, password_hash AS "passwordHash", role::text AS role, reseller_id AS "resellerId", disabled
+    FROM app_user WHERE lower(username) = lower(${username})`;
+  return rows[0];
+}
+
+export async function findUser(db: DbOrTx, id: number) {
+  return (await db.user.findUnique({ where: { id }, select: publicColumns })) ?? undefined;
+}
+
+export async function findPasswordHash(db: DbOrTx, id: number): Promise<string | undefined> {
+  return (await db.user.findUnique({ where: { id }, select: { passwordHash: true } }))?.passwordHash;
+}
+
+export async function listUsers(db: DbOrTx) {
+  return db.user.findMany({ select: publicColumns, orderBy: [{ disabled: "asc" }, { username: "asc" }] });
+}
+
+export async function countUsers(db: DbOrTx): Promise<number> {
+  return db.user.count();
+}
+
+export async function countActiveAdmins(db: DbOrTx): Promise<number> {
+  return db.user.count({ where: { role: "admin", disabled: false } });
+}
+
+export async function usernameTaken(db: DbOrTx, username: string, exceptId?: number): Promise<boolean> {
+  const rows = await db.$queryRaw<{ id: number }[]>`SELECT id FROM app_user WHERE lower(username) = lower(${username})`;
+  return rows.some((r) => r.id !== exceptId);
+}
+
+export interface NewUser {
+  username: string;
+  passwordHash: string;
+  role: UserRole;
+  resellerId: number | null;
+}
+
+export async function createUser(db: DbOrTx, user: NewUser) {
+  return db.user.create({ data: user, select: publicColumns });
+}
+
+export async function updateUser(db: DbOrTx, id: number, changes: { role?: UserRole; resellerId?: number | null; disabled?: boolean }) {
+  await db.user.update({ where: { id }, data: changes });
+}
+
+export async function setPasswordHash(db: DbOrTx, id: number, passwordHash: string): Promise<void> {
+  await db.user.update({ where: { id }, data: { passwordHash, passwordChangedAt: new Date() } });
+}
+
+export async function noteSignIn(db: DbOrTx, id: number, at: Date): Promise<void> {
+  await db.user.update({ where: { id }, data: { lastSignInAt: at } });
+}
