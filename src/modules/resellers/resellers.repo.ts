@@ -20,7 +20,8 @@ export async function listResellerOptions(db: DbOrTx, scope: Scope) {
 }
 
 export async function findReseller(db: DbOrTx, scope: Scope, id: number) {
-  return (await db.reseller.findFirst({ where: { id, ...inScope(scope) } })) ?? undefined;
+  // Both conditions, not a spread: the scope's id must not replace the one asked for.
+  return (await db.reseller.findFirst({ where: { AND: [{ id }, inScope(scope)] } })) ?? undefined;
 }
 
 export async function resellerNameTaken(db: DbOrTx, name: string): Promise<boolean> {

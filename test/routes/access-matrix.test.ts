@@ -1,0 +1,144 @@
+// Who may do what: every route of the app, for each kind of visitor, with the status it
+// must answer. The table must name every route: a route added to the app without a row
+// here fails the last test. Lists are checked to hold only rows in the visitor's scope.
+import t from "tap";
+import { buildTestApp, form, html, tableRows, text, type Browser } from "../helpers/app.js";
+import { makeClientAccount, makeDids, makeOperator, makeReseller } from "../helpers/factories.js";
+
+type Who = "anonymous" | "admin" | "resellerA" | "resellerB" | "support";
+const everyone: Who[] = ["anonymous", "admin", "resellerA", "resellerB", "support"];
+
+t.test("access", async (t) => {
+  const { app, db, admin, signInAs } = await buildTestApp(t);
+  const a = await makeReseller(db, "Reseller A");
+  const b = await makeReseller(db, "Reseller B");
+  const opA = await makeOperator(db, { name: "Operator A", resellerId: a.id });
+  const opB = await makeOperator(db, { name: "Operator B", resellerId: b.id });
+  const accountA = await makeClientAccount(db, a.id, { client: "Client A", account: "main" });
+  await makeClientAccount(db, b.id, { client: "Client B", account: "main" });
+  const [a1] = await makeDids(db, opA.id, ["380441000001", "380441000002"], { tag: "shared-tag" });
+  await makeDids(db, opA.id, ["380441000003"], { status: "active", clientAccountId: accountA.id, tag: "shared-tag" });
+  await makeDids(db, opB.id, ["15551000001", "15551000002"], { tag: "shared-tag" });
+  const browsers: Record<Exclude<Who, "anonymous">, Browser> = {
+    admin,
+    resellerA: await signInAs({ role: "reseller", resellerId: a.id, username: "res-a" }),
+    resellerB: await signInAs({ role: "reseller", resellerId: b.id, username: "res-b" }),
+    support: await signInAs({ role: "support", username: "helpdesk" }),
+  };
+  const request = (who: Who, options: Parameters<Browser["inject"]>[0]) => (who === "anonymous" ? app.inject(options) : browsers[who].inject(options));
+  const supportUser = await db.user.findFirstOrThrow({ where: { username: "helpdesk" } });
+
+  t.test("lists hold only what is in scope, counts included", async (t) => {
+    const numbers = async (who: Who, url: string) => tableRows(html((await request(who, { url })).body)).map((r) => r[3]).sort();
+    t.same(await numbers("admin", "/dids"), ["15551000001", "15551000002", "380441000001", "380441000002", "380441000003"]);
+    t.same(await numbers("support", "/dids"), ["15551000001", "15551000002", "380441000001", "380441000002", "380441000003"]);
+    t.same(await numbers("resellerA", "/dids"), ["380441000001", "380441000002", "380441000003"]);
+    t.same(await numbers("resellerB", "/dids"), ["15551000001", "15551000002"]);
+    t.same(await numbers("resellerB", "/dids?tag=shared-tag"), ["15551000001", "15551000002"], "filters stay inside the scope");
+    t.match(text(html((await request("resellerA", { url: "/dids" })).body).querySelector(".summary")), /^3 DIDs/, "the count too");
+    t.match(text(html((await request("resellerB", { url: "/dids?contains=0000" })).body).querySelector(".summary")), /^2 DIDs/);
+
+    const page = html((await request("resellerA", { url: "/dids" })).body);
+    t.same(page.querySelectorAll("#s-operator option").map((o) => text(o)), ["Any", "Operator A (Reseller A)"], "filter choices are scoped");
+    t.same(page.querySelectorAll("#s-reseller option").map((o) => text(o)), ["Any", "Reseller A"]);
+    t.same(page.querySelectorAll("#s-client option").map((o) => text(o)), ["Any", "Client A (Reseller A)"]);
+
+    for (const url of [`/dids?operator=${opB.id}`, `/dids?reseller=${b.id}`]) {
+      const res = await request("resellerA", { url });
+      t.equal(res.statusCode, 400, `${url}: another reseller's id is unknown here`);
+      t.match(text(html(res.body)), /There is no (operator|reseller) with ID/);
+    }
+    const operators = async (who: Who) => tableRows(html((await request(who, { url: "/operators" })).body)).map((r) => `${r[1]}:${r[2]}`);
+    t.same(await operators("resellerA"), ["Operator A:3"]);
+    t.same(await operators("resellerB"), ["Operator B:2"]);
+    t.same(await operators("support"), ["Operator A:3", "Operator B:2"]);
+    t.same(tableRows(html((await request("resellerB", { url: "/resellers" })).body)).map((r) => r[1]), ["Reseller B"]);
+    t.same(tableRows(html((await request("admin", { url: "/resellers" })).body)).map((r) => r[1]), ["Reseller A", "Reseller B"]);
+
+    const support = html((await request("support", { url: "/dids" })).body);
+    t.notOk(support.querySelector('a[href="/dids/new"]'), "support sees no New DIDs button");
+    t.notOk(support.querySelector('a[href$="/edit"]'), "nor edit links");
+    t.notOk(html((await request("support", { url: "/operators" })).body).querySelector('a[href$="/delete"], a[href="/operators/new"]'), "nor operator buttons");
+    t.notOk(html((await request("support", { url: "/resellers" })).body).querySelector("form[action='/resellers']"));
+    t.notOk(html((await request("resellerA", { url: "/dids" })).body).querySelector('a[href="/users"]'), "only admins see Users");
+    t.ok(html((await request("admin", { url: "/dids" })).body).querySelector('a[href="/users"]'));
+  });
+
+  // Fresh rows for the routes that change things, so every visitor acts on its own.
+  let serial = 0;
+  const freshDid = async () => (await makeDids(db, opA.id, [`49300${String(++serial).padStart(5, "0")}`]))[0]!.id;
+  const freshOperator = async () => (await makeOperator(db, { name: `Spare ${++serial}`, resellerId: a.id })).id;
+
+  interface Row {
+    method: "GET" | "POST";
+    route: string;
+    url: () => Promise<string> | string;
+    body?: () => Record<string, string>;
+    expect: Record<Who, number>;
+  }
+  const statuses = (anonymous: number, admin: number, resellerA: number, resellerB: number, support: number): Record<Who, number> => ({ anonymous, admin, resellerA, resellerB, support });
+  const didEdit = { operator: String(opA.id), status: "reserved", after_hold: "in_stock", hold_days: "0" };
+  const matrix: Row[] = [
+    { method: "GET", route: "/", url: () => "/", expect: statuses(303, 302, 302, 302, 302) },
+    { method: "GET", route: "/healthz", url: () => "/healthz", expect: statuses(200, 200, 200, 200, 200) },
+    { method: "GET", route: "/dialog/close", url: () => "/dialog/close", expect: statuses(303, 200, 200, 200, 200) },
+    { method: "GET", route: "/signin", url: () => "/signin", expect: statuses(200, 303, 303, 303, 303) },
+    { method: "POST", route: "/signin", url: () => "/signin", body: () => ({ username: "nobody", password: "wrong password" }), expect: statuses(403, 401, 401, 401, 401) },
+    { method: "GET", route: "/account/password", url: () => "/account/password", expect: statuses(303, 200, 200, 200, 200) },
+    { method: "POST", route: "/account/password", url: () => "/account/password", body: () => ({ current: "not it", password: "x", repeat: "x" }), expect: statuses(303, 422, 422, 422, 422) },
+    { method: "GET", route: "/dids", url: () => "/dids", expect: statuses(303, 200, 200, 200, 200) },
+    { method: "GET", route: "/dids/new", url: () => "/dids/new", expect: statuses(303, 200, 200, 200, 403) },
+    { method: "POST", route: "/dids/new", url: () => "/dids/new", body: () => ({ numbers: `4931${String(++serial).padStart(6, "0")}`, operator: String(opA.id) }), expect: statuses(303, 303, 303, 422, 403) },
+    { method: "GET", route: "/dids/:id/edit", url: () => `/dids/${a1!.id}/edit`, expect: statuses(303, 200, 200, 404, 403) },
+    { method: "POST", route: "/dids/:id/edit", url: () => `/dids/${a1!.id}/edit`, body: () => didEdit, expect: statuses(303, 303, 303, 404, 403) },
+    { method: "GET", route: "/dids/:id/delete", url: () => `/dids/${a1!.id}/delete`, expect: statuses(303, 200, 200, 404, 403) },
+    { method: "POST", route: "/dids/:id/delete", url: async () => `/dids/${await freshDid()}/delete`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "GET", route: "/operators", url: () => "/operators", expect: statuses(303, 200, 200, 200, 200) },
+    { method: "GET", route: "/operators/new", url: () => "/operators/new", expect: statuses(303, 200, 200, 200, 403) },
+    { method: "POST", route: "/operators/new", url: () => "/operators/new", body: () => ({ name: `New ${++serial}`, reseller: String(a.id) }), expect: statuses(303, 303, 303, 422, 403) },
+    { method: "GET", route: "/operators/:id/delete", url: () => `/operators/${opA.id}/delete`, expect: statuses(303, 200, 200, 404, 403) },
+    { method: "POST", route: "/operators/:id/delete", url: async () => `/operators/${await freshOperator()}/delete`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "GET", route: "/resellers", url: () => "/resellers", expect: statuses(303, 200, 200, 200, 200) },
+    { method: "POST", route: "/resellers", url: () => "/resellers", body: () => ({ name: `Reseller ${++serial}` }), expect: statuses(303, 303, 404, 404, 403) },
+    { method: "GET", route: "/users", url: () => "/users", expect: statuses(303, 200, 404, 404, 404) },
+    { method: "GET", route: "/users/new", url: () => "/users/new", expect: statuses(303, 200, 404, 404, 404) },
+    { method: "POST", route: "/users/new", url: () => "/users/new", body: () => ({ username: `user${++serial}`, role: "support", password: "a long enough password" }), expect: statuses(303, 303, 404, 404, 403) },
+    { method: "GET", route: "/users/:id/edit", url: () => `/users/${supportUser.id}/edit`, expect: statuses(303, 200, 404, 404, 404) },
+    { method: "POST", route: "/users/:id/edit", url: () => `/users/${supportUser.id}/edit`, body: () => ({ role: "support" }), expect: statuses(303, 303, 404, 404, 403) },
+    { method: "POST", route: "/users/:id/password", url: () => `/users/${supportUser.id}/password`, body: () => ({ password: "too short" }), expect: statuses(303, 422, 404, 404, 403) },
+    // Last: it ends the visitor's session.
+    { method: "POST", route: "/signout", url: () => "/signout", body: () => ({}), expect: statuses(303, 303, 303, 303, 303) },
+  ];
+
+  t.test("every route, every visitor", async (t) => {
+    for (const row of matrix) {
+      for (const who of everyone) {
+        const url = await row.url();
+        const res = await request(who, row.method === "GET" ? { url } : { method: "POST", url, ...form(row.body!()) });
+        t.equal(res.statusCode, row.expect[who], `${row.method} ${row.route} as ${who}`);
+        if (res.statusCode >= 400) t.notMatch(res.body, /at .*\.(ts|js):\d+/, "no stack trace");
+      }
+    }
+  });
+
+  t.test("the table names every route of the app", async (t) => {
+    const routes = listRoutes(app.printRoutes({ commonPrefix: false })).filter((r) => !r.path.startsWith("/static/"));
+    const named = new Set(matrix.map((row) => `${row.method} ${row.route}`));
+    for (const route of routes) t.ok(named.has(`${route.method} ${route.path}`), `${route.method} ${route.path} has a row`);
+  });
+});
+
+/** Flattens Fastify's printed route tree into method + path pairs (HEAD left out). */
+function listRoutes(tree: string): { method: string; path: string }[] {
+  const stack: string[] = [];
+  const routes: { method: string; path: string }[] = [];
+  for (const line of tree.split("\n")) {
+    const match = /^([\s│├└─]*)(\S.*?) \(([A-Z, ]+)\)$/.exec(line);
+    if (!match) continue;
+    const depth = match[1]!.length / 4;
+    stack.length = depth;
+    stack.push(match[2]!);
+    for (const method of match[3]!.split(", ")) if (method !== "HEAD") routes.push({ method, path: stack.join("") });
+  }
+  return routes;
+}
