@@ -25,6 +25,9 @@ export default fp(async (app) => {
         upgradeInsecureRequests: null,
       },
     },
+    // Browsers ignore it over plain HTTP; over HTTPS it must not also pin every subdomain
+    // of a carrier's internal domain to HTTPS.
+    hsts: { maxAge: 180 * 24 * 3600, includeSubDomains: false },
     // Same-origin resources only; nothing here is meant to be embedded elsewhere.
     crossOriginResourcePolicy: { policy: "same-origin" },
   });

@@ -166,3 +166,29 @@ export function countDocumentLoads(page: Page): { readonly count: number } {
   });
   return counter;
 }
+
+/**
+ * Collects the page's Content-Security-Policy violations from now on, as text: the
+ * console's "Refused to ... Content Security Policy" errors (reported with JavaScript on
+ * or off) and, with JavaScript on, the documents' `securitypolicyviolation` events. Call
+ * it before the first navigation; a scenario ends by checking the list is empty.
+ */
+export async function watchCspViolations(page: Page, options: { javaScript: boolean }): Promise<string[]> {
+  const violations: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" && message.text().includes("Content Security Policy")) violations.push(`console: ${message.text()}`);
+  });
+  if (options.javaScript) {
+    // Installed through the DevTools protocol, so the page's own CSP does not block them.
+    await page.exposeBinding("__reportCspViolation", (_source, text: string) => {
+      violations.push(`event: ${text}`);
+    });
+    await page.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (event) => {
+        const report = (window as unknown as { __reportCspViolation: (text: string) => void }).__reportCspViolation;
+        report(`${event.effectiveDirective} blocked ${event.blockedURI || "(inline)"} in ${event.sourceFile || location.href}:${event.lineNumber}`);
+      });
+    });
+  }
+  return violations;
+}
