@@ -190,3 +190,20 @@ t.test("changing one's own password", async (t) => {
   await t.rejects(signIn(app, "kim"), /401/, "the old password no longer works");
   t.ok(await signIn(app, "kim", "a brand new password"));
 });
+
+t.test("the session cookie is Secure over HTTPS, trusting a proxy only when configured", async (t) => {
+  for (const [trustProxy, secure] of [[true, true], [false, false]] as const) {
+    const { app, signInAs } = await buildTestApp(t, { trustProxy });
+    await signInAs({ role: "support", username: "proxied" });
+    const { cookies, token } = await signInForm(app);
+    const res = await app.inject({
+      method: "POST",
+      url: "/signin",
+      ...form({ _csrf: token, username: "proxied", password: testPassword }),
+      cookies,
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-forwarded-proto": "https" },
+    });
+    t.equal(res.statusCode, 303);
+    t.equal(Boolean(res.cookies.find((c) => c.name === "did_session")?.secure), secure, `TRUST_PROXY=${trustProxy}`);
+  }
+});
