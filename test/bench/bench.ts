@@ -5,6 +5,11 @@
 // did_bench, else an embedded PostgreSQL in data/bench. It is migrated, and (re)seeded
 // with the demo data only when it does not hold exactly the requested number of DIDs, so
 // reruns are quick. Results are printed and written to data/bench-results.md.
+//
+// Every request goes to the real app signed in as the admin "bench-admin" (created, or
+// given a fresh random password, on each run), with its session and CSRF cookies like a
+// browser. The cost of the session check is measured against a second app instance on the
+// same database that acts as that admin with no session lookup (buildApp's fixedActor).
 // Exit code: 0 when the run completed (missed targets are printed as MISSED), 1 on errors.
 import http from "node:http";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -15,11 +20,13 @@ import { buildApp } from "../../src/app.js";
 import { loadConfig, type AppConfig } from "../../src/config.js";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../src/db/embedded-postgres.js";
 import { applyMigrations, ensureDatabaseExists } from "../../src/db/migrate.js";
-import { createPrismaClient } from "../../src/db/prisma.js";
+import { createPrismaClient, type Db } from "../../src/db/prisma.js";
 import { benchRangePrefix, parseDidCount, seedDemoData } from "../../src/db/seed.js";
 import { parseDidListQuery } from "../../src/modules/dids/did-filters.js";
 import { countDidsSql, listDidsSql } from "../../src/modules/dids/dids.repo.js";
-import { everything } from "../../src/shared/actor.js";
+import { tokenHash } from "../../src/modules/auth/auth.service.js";
+import { hashPassword, randomPassword } from "../../src/modules/auth/passwords.js";
+import { actorFor, everything } from "../../src/shared/actor.js";
 import { projectRoot } from "../../src/paths.js";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
@@ -28,6 +35,13 @@ const warmups = 3;
 const createTargetMs = 5000;
 const pageBytesTarget = 30 * 1024;
 const fragmentBytesTarget = 15 * 1024;
+const benchUsername = "bench-admin";
+// The session check: a light page, so that the check's cost is not lost in the noise.
+const authPath = "/dids?id=1";
+const authRequests = 500;
+const authWarmups = 20;
+const authTargetMs = 2;
+const signIns = 20;
 
 // ---------------------------------------------------------------------------------------
 // Arguments and database
@@ -97,6 +111,9 @@ function percentile(values: number[], p: number): number {
 
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+/** Small times, to a hundredth of a millisecond. */
+const ms2 = (x: number) => x.toFixed(2);
+const signed = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`;
 
 interface Scenario {
   name: string;
@@ -117,12 +134,13 @@ interface ScenarioResult {
   pass: boolean;
 }
 
-async function timedGet(base: string, scenario: Scenario): Promise<number> {
+/** A GET as a browser would send it, with `cookie`. A redirect (to /signin) is an error, not followed. */
+async function timedGet(base: string, scenario: Pick<Scenario, "path" | "headers">, cookie: string): Promise<number> {
   const started = performance.now();
-  const res = await fetch(base + scenario.path, { headers: { "accept-encoding": "gzip", ...scenario.headers } });
+  const res = await fetch(base + scenario.path, { headers: { "accept-encoding": "gzip", cookie, ...scenario.headers }, redirect: "manual" });
   await res.arrayBuffer();
   const elapsed = performance.now() - started;
-  if (res.status !== 200) throw new Error(`GET ${scenario.path} answered ${res.status}, expected 200`);
+  if (res.status !== 200) throw new Error(`GET ${base}${scenario.path} answered ${res.status}${res.headers.get("location") ? ` (to ${res.headers.get("location")})` : ""}, expected 200`);
   return elapsed;
 }
 
@@ -143,15 +161,15 @@ async function timedSql(client: pg.Client, sql: { text: string; values: unknown[
   return { ms: performance.now() - started, rows: result.rows };
 }
 
-async function runScenario(base: string, client: pg.Client, scenario: Scenario, requests: number): Promise<ScenarioResult> {
+async function runScenario(base: string, cookie: string, client: pg.Client, scenario: Scenario, requests: number): Promise<ScenarioResult> {
   const parsed = parseDidListQuery(queryObject(scenario.path));
   if (!parsed.ok) throw new Error(`${scenario.path}: the app would reject this query: ${JSON.stringify(parsed.errors)}`);
   const listSql = listDidsSql(parsed.query, everything);
   const countSql = countDidsSql(parsed.query.filter, everything);
 
-  for (let i = 0; i < warmups; i++) await timedGet(base, scenario);
+  for (let i = 0; i < warmups; i++) await timedGet(base, scenario, cookie);
   const httpTimes: number[] = [];
-  for (let i = 0; i < requests; i++) httpTimes.push(await timedGet(base, scenario));
+  for (let i = 0; i < requests; i++) httpTimes.push(await timedGet(base, scenario, cookie));
 
   for (let i = 0; i < warmups; i++) {
     await timedSql(client, listSql);
@@ -179,7 +197,7 @@ async function runScenario(base: string, client: pg.Client, scenario: Scenario, 
 }
 
 /** Bytes of the body as they travel: a raw request, so nothing is decompressed. */
-function wireBytes(base: string, pathAndQuery: string, headers: Record<string, string> = {}): Promise<{ bytes: number; encoding: string }> {
+function wireBytes(base: string, pathAndQuery: string, headers: Record<string, string>): Promise<{ bytes: number; encoding: string }> {
   return new Promise((resolve, reject) => {
     const request = http.request(base + pathAndQuery, { headers: { "accept-encoding": "gzip", ...headers } }, (response) => {
       let bytes = 0;
@@ -196,6 +214,70 @@ function wireBytes(base: string, pathAndQuery: string, headers: Record<string, s
 }
 
 // ---------------------------------------------------------------------------------------
+// Signing in, as a browser does
+
+/** The cookies a response sets (a cleared cookie, with an empty value, is left out). */
+function setCookies(res: Response): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of res.headers.getSetCookie()) {
+    const pair = line.split(";")[0] ?? "";
+    const eq = pair.indexOf("=");
+    if (eq > 0 && pair.slice(eq + 1) !== "") out[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+const cookieHeader = (cookies: Record<string, string>) => Object.entries(cookies).map(([k, v]) => `${k}=${v}`).join("; ");
+
+/** The page's CSRF token (the hidden _csrf field of its forms). */
+function csrfTokenOf(html: string, what: string): string {
+  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (!token) throw new Error(`${what}: no CSRF token in the page`);
+  return token;
+}
+
+/** The sign-in form: GET /signin for the CSRF cookie and token, then POST (timed). */
+async function signIn(base: string, username: string, password: string): Promise<{ session: string; ms: number }> {
+  const page = await fetch(`${base}/signin`, { redirect: "manual" });
+  const html = await page.text();
+  const cookies = setCookies(page);
+  const body = new URLSearchParams({ username, password, _csrf: csrfTokenOf(html, "GET /signin"), next: "/dids" });
+  const started = performance.now();
+  const res = await fetch(`${base}/signin`, {
+    method: "POST",
+    body: body.toString(),
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookieHeader(cookies) },
+    redirect: "manual",
+  });
+  await res.arrayBuffer();
+  const ms = performance.now() - started;
+  const session = setCookies(res).did_session;
+  if (res.status !== 303 || !session) throw new Error(`POST /signin as ${username} answered ${res.status}${session ? "" : " without a session cookie"}, expected a 303 with one`);
+  return { session, ms };
+}
+
+/** The bench's own admin, with a new random password each run (it is only ever used here). */
+async function ensureBenchAdmin(db: Db): Promise<{ id: number; password: string }> {
+  const password = randomPassword();
+  const passwordHash = await hashPassword(password);
+  const user = await db.user.upsert({
+    where: { username: benchUsername },
+    create: { username: benchUsername, passwordHash, role: "admin", resellerId: null },
+    update: { passwordHash, role: "admin", resellerId: null, disabled: false },
+  });
+  // Sessions left by earlier (or interrupted) runs.
+  await db.session.deleteMany({ where: { userId: user.id } });
+  return { id: user.id, password };
+}
+
+interface AuthResult {
+  withCheck: number[];
+  without: number[];
+  sessionSqlMedian: number;
+  signInTimes: number[];
+}
+
+// ---------------------------------------------------------------------------------------
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
@@ -203,6 +285,8 @@ async function main() {
   log(`database: ${describeUrl(database.url)} (${database.source})`);
   let client: pg.Client | undefined;
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let fixedApp: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let benchUserId: number | undefined;
   let prisma: ReturnType<typeof createPrismaClient> | undefined;
   try {
     await ensureDatabaseExists(database.url);
@@ -251,10 +335,25 @@ async function main() {
 
     const config: AppConfig = { ...loadConfig(), databaseUrl: database.url, cacheTemplates: true, host: "127.0.0.1", port: 0 };
     prisma = createPrismaClient(database.url);
+    const benchAdmin = await ensureBenchAdmin(prisma);
+    benchUserId = benchAdmin.id;
     app = await buildApp(config, prisma, { logger: false });
     await app.listen({ port: 0, host: "127.0.0.1" });
     const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    log(`app listening on ${base}; ${args.requests} timed requests per scenario after ${warmups} warm-ups`);
+    // The same app on the same database, minus the session check: every request acts as the
+    // bench admin without looking a session up.
+    fixedApp = await buildApp(config, prisma, { logger: false, fixedActor: actorFor({ id: benchAdmin.id, username: benchUsername, role: "admin", resellerId: null }) });
+    await fixedApp.listen({ port: 0, host: "127.0.0.1" });
+    const fixedBase = `http://127.0.0.1:${(fixedApp.server.address() as { port: number }).port}`;
+
+    // Sign in like a browser; keep the session cookie and the CSRF cookie of a page.
+    const { session } = await signIn(base, benchUsername, benchAdmin.password);
+    const formPage = await fetch(`${base}/dids/new`, { headers: { cookie: `did_session=${session}` }, redirect: "manual" });
+    if (formPage.status !== 200) throw new Error(`GET /dids/new signed in answered ${formPage.status}, expected 200`);
+    const csrfToken = csrfTokenOf(await formPage.text(), "GET /dids/new");
+    const csrfCookies = setCookies(formPage);
+    const cookie = cookieHeader({ did_session: session, ...csrfCookies });
+    log(`app listening on ${base}, signed in as ${benchUsername}; ${args.requests} timed requests per scenario after ${warmups} warm-ups`);
 
     const scenarios: Scenario[] = [
       { name: "first page, 50 rows + total, by number", path: "/dids?per=50", targetMs: 100 },
@@ -273,25 +372,75 @@ async function main() {
     ];
     const results: ScenarioResult[] = [];
     for (const scenario of scenarios) {
-      const result = await runScenario(base, client, scenario, args.requests);
+      const result = await runScenario(base, cookie, client, scenario, args.requests);
       log(`${scenario.name}: median ${ms(result.httpMedian)} ms, p95 ${ms(result.httpP95)} ms${result.pass ? "" : " MISSED"}`);
       results.push(result);
     }
 
-    const page = await wireBytes(base, "/dids?per=50");
-    const fragment = await wireBytes(base, "/dids?per=50", { "hx-request": "true" });
+    const page = await wireBytes(base, "/dids?per=50", { cookie });
+    const fragment = await wireBytes(base, "/dids?per=50", { cookie, "hx-request": "true" });
+
+    // The session check: the same light page on the real app (session cookie, session looked
+    // up in PostgreSQL) and on the fixedActor app (no lookup), alternating request by request
+    // so that both see the same machine and database at the same moment. Both get the CSRF
+    // cookie, as a browser sends it. The lookup writes last_seen_at at most once a minute,
+    // so these are reads.
+    log(`session check: ${authRequests} × GET ${authPath} on each app, alternating, after ${authWarmups} warm-ups each`);
+    const auth: AuthResult = { withCheck: [], without: [], sessionSqlMedian: 0, signInTimes: [] };
+    const csrfOnly = cookieHeader(csrfCookies);
+    for (let i = 0; i < authWarmups; i++) {
+      await timedGet(base, { path: authPath }, cookie);
+      await timedGet(fixedBase, { path: authPath }, csrfOnly);
+    }
+    for (let i = 0; i < authRequests; i++) {
+      // Who goes first alternates too, so neither always follows the other.
+      if (i % 2 === 0) {
+        auth.withCheck.push(await timedGet(base, { path: authPath }, cookie));
+        auth.without.push(await timedGet(fixedBase, { path: authPath }, csrfOnly));
+      } else {
+        auth.without.push(await timedGet(fixedBase, { path: authPath }, csrfOnly));
+        auth.withCheck.push(await timedGet(base, { path: authPath }, cookie));
+      }
+    }
+    // The lookup's SQL alone (the query of sessions.repo.ts findSession), for reference.
+    const sessionSql = {
+      text: `SELECT s.last_seen_at AS "lastSeenAt", s.expires_at AS "expiresAt", u.id AS "userId", u.username,
+        u.role::text AS role, u.reseller_id AS "resellerId", u.disabled
+        FROM app_session s JOIN app_user u ON u.id = s.user_id WHERE s.token_hash = $1`,
+      values: [tokenHash(session)],
+    };
+    const sessionSqlTimes: number[] = [];
+    for (let i = 0; i < warmups + args.requests; i++) {
+      const timed = await timedSql(client, sessionSql);
+      if (timed.rows.length !== 1) throw new Error("the session lookup found no session");
+      if (i >= warmups) sessionSqlTimes.push(timed.ms);
+    }
+    auth.sessionSqlMedian = median(sessionSqlTimes);
+    // Signing in: argon2id verify of the password, a session row, the user's last sign-in.
+    for (let i = 0; i < 2 + signIns; i++) {
+      const { ms: signInMs } = await signIn(base, benchUsername, benchAdmin.password);
+      if (i >= 2) auth.signInTimes.push(signInMs);
+    }
+    await client.query("DELETE FROM app_session WHERE user_id = $1 AND token_hash <> $2", [benchAdmin.id, tokenHash(session)]);
+    const authDiffP95 = percentile(auth.withCheck, 95) - percentile(auth.without, 95);
+    const authDiffMedian = median(auth.withCheck) - median(auth.without);
+    const authPass = authDiffP95 <= authTargetMs;
+    log(
+      `session check: p95 ${ms2(percentile(auth.withCheck, 95))} ms with, ${ms2(percentile(auth.without, 95))} ms without: ${signed(authDiffP95)} ms${authPass ? "" : " MISSED"}; ` +
+        `sign-in median ${ms(median(auth.signInTimes))} ms`,
+    );
 
     // Creating a 100,000-number range through the form, then removing it again.
     const low = BigInt(`${benchRangePrefix}000000`);
     const high = low + 99_999n;
     const numbers = `${low}-${high}`;
-    const body = new URLSearchParams({ numbers, operator: String(operator.id), status: "in_stock", after_hold: "in_stock" });
+    const body = new URLSearchParams({ numbers, operator: String(operator.id), status: "in_stock", after_hold: "in_stock", _csrf: csrfToken });
     log(`creating ${numbers} (100,000 DIDs) through POST /dids/new`);
     const createStarted = performance.now();
     const created = await fetch(`${base}/dids/new`, {
       method: "POST",
       body: body.toString(),
-      headers: { "content-type": "application/x-www-form-urlencoded", "accept-encoding": "gzip" },
+      headers: { "content-type": "application/x-www-form-urlencoded", "accept-encoding": "gzip", cookie },
       redirect: "manual",
     });
     await created.arrayBuffer();
@@ -309,13 +458,14 @@ async function main() {
     // Machine and server facts.
     const version = (await client.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version;
     const cpus = os.cpus();
-    const missed = results.filter((r) => !r.pass).length + (createMs > createTargetMs ? 1 : 0) + (page.bytes > pageBytesTarget ? 1 : 0) + (fragment.bytes > fragmentBytesTarget ? 1 : 0);
+    const missed =
+      results.filter((r) => !r.pass).length + (createMs > createTargetMs ? 1 : 0) + (page.bytes > pageBytesTarget ? 1 : 0) + (fragment.bytes > fragmentBytesTarget ? 1 : 0) + (authPass ? 0 : 1);
     const verdict = (ok: boolean) => (ok ? "pass" : "**MISSED**");
 
     const lines = [
       `# DID inventory benchmark, ${args.dids.toLocaleString("en-US")} DIDs`,
       "",
-      `${new Date().toISOString()} · ${args.requests} timed requests per scenario (after ${warmups} warm-ups), sequential, over HTTP with accept-encoding: gzip`,
+      `${new Date().toISOString()} · ${args.requests} timed requests per scenario (after ${warmups} warm-ups), sequential, over HTTP with accept-encoding: gzip, signed in as the admin ${benchUsername} (session and CSRF cookies)`,
       "",
       "| scenario | HTTP median | HTTP p95 | target (p95) | SQL median (list + count) | pass/fail |",
       "|---|--:|--:|--:|--:|---|",
@@ -330,6 +480,19 @@ async function main() {
       `- Bytes on the wire, full inventory page with 50 rows (\`/dids?per=50\`, ${page.encoding}): ${kb(page.bytes)} (target ≤ ${kb(pageBytesTarget)}) — ${verdict(page.bytes <= pageBytesTarget)}`,
       `- Bytes on the wire, htmx fragment (\`/dids?per=50\` + HX-Request, ${fragment.encoding}): ${kb(fragment.bytes)} (target ≤ ${kb(fragmentBytesTarget)}) — ${verdict(fragment.bytes <= fragmentBytesTarget)}`,
       "",
+      "## Sign-in and the session check",
+      "",
+      `${authRequests} requests each of \`GET ${authPath}\` (a light page), alternating in the same run between the app as it runs (session cookie, session looked up in PostgreSQL on every request) and a second instance on the same database that acts as the same admin without any session lookup (\`fixedActor\`); ${authWarmups} warm-ups each. The lookup writes last_seen_at at most once a minute, so these are reads.`,
+      "",
+      `| \`GET ${authPath}\` | HTTP median | HTTP p95 | target (p95) | pass/fail |`,
+      "|---|--:|--:|--:|---|",
+      `| with the session check (real app) | ${ms2(median(auth.withCheck))} ms | ${ms2(percentile(auth.withCheck, 95))} ms | | |`,
+      `| without it (\`fixedActor\`) | ${ms2(median(auth.without))} ms | ${ms2(percentile(auth.without, 95))} ms | | |`,
+      `| added by the session check | ${signed(authDiffMedian)} ms | ${signed(authDiffP95)} ms | ≤ ${authTargetMs} ms | ${verdict(authPass)} |`,
+      "",
+      `- The session lookup's SQL alone (one indexed join of app_session and app_user), median of ${args.requests}: ${ms2(auth.sessionSqlMedian)} ms`,
+      `- Signing in (\`POST /signin\`: argon2id verify, a session row, last sign-in noted), median of ${signIns}: ${ms(median(auth.signInTimes))} ms (p95 ${ms(percentile(auth.signInTimes, 95))} ms); once per session, not per request, so no per-request target`,
+      "",
       `Machine: ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? "unknown"}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GB RAM, ${os.platform()} ${os.release()}; Node ${process.version}; PostgreSQL ${version}`,
       `Database: ${database.source}; ${seedNote}`,
       "",
@@ -342,6 +505,9 @@ async function main() {
     await writeFile(out, report);
     log(`written to ${path.relative(projectRoot, out)}`);
   } finally {
+    // The bench admin's sessions are of no use after the run.
+    if (benchUserId !== undefined) await client?.query("DELETE FROM app_session WHERE user_id = $1", [benchUserId]).catch(() => {});
+    await fixedApp?.close().catch(() => {});
     await app?.close().catch(() => {});
     await prisma?.$disconnect().catch(() => {});
     await client?.end().catch(() => {});
