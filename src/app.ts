@@ -1,5 +1,6 @@
 // Builds the Fastify instance: third-party plugins, then our cross-cutting plugins, then
 // the routes of each domain. The database client is created by the caller (server, tests).
+import { randomUUID } from "node:crypto";
 import Fastify, { LogController, type FastifyServerOptions } from "fastify";
 import compress from "@fastify/compress";
 import cookie from "@fastify/cookie";
@@ -21,6 +22,7 @@ import operatorRoutes from "./modules/operators/operators.routes.js";
 import resellerRoutes from "./modules/resellers/resellers.routes.js";
 import userRoutes from "./modules/users/users.routes.js";
 import type { Actor } from "./shared/actor.js";
+import { sharedSecret } from "./modules/settings/secrets.repo.js";
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -49,6 +51,8 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
     bodyLimit: 1024 * 1024,
     // Request ids are ours (shown on 5xx pages, found in the log); a client cannot pick them.
     requestIdHeader: false,
+    // Unique across restarts and instances, so a 5xx page's id finds one log entry.
+    genReqId: () => randomUUID(),
     // Behind a proxy (TRUST_PROXY), the client IP and https come from X-Forwarded-*.
     trustProxy: config.trustProxy,
   });
@@ -61,7 +65,7 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   await app.register(multipart, { limits: { fileSize: 20 * 1024 * 1024, files: 1, fields: 20, parts: 21, fieldSize: 64 * 1024 } });
   await app.register(cookie);
   await app.register(htmx);
-  await app.register(security);
+  await app.register(security, { csrfKey: await sharedSecret(db, "csrf-hmac-key") });
   await app.register(auth, { db, policy: { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours }, fixedActor: options.fixedActor });
   await app.register(requestLog);
   await app.register(flash);

@@ -22,9 +22,9 @@ export interface AppConfig {
   sessionAbsoluteHours: number;
   /** Behind a reverse proxy: trust X-Forwarded-* (client IP, https) from these hops. */
   trustProxy: boolean | string;
-  /** Failed sign-ins allowed per client IP, and per username, in signInWindowMinutes. */
-  signInFailuresPerIp: number;
-  signInFailuresPerUsername: number;
+  /** Sign-in attempts allowed per client IP, and per username, in signInWindowMinutes. */
+  signInAttemptsPerIp: number;
+  signInAttemptsPerUsername: number;
   signInWindowMinutes: number;
   /** Templates are cached until restart; off while developing views. */
   cacheTemplates: boolean;
@@ -63,8 +63,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sessionIdleMinutes: integer(env, "SESSION_IDLE_MINUTES", 120, 1, 7 * 24 * 60),
     sessionAbsoluteHours: integer(env, "SESSION_ABSOLUTE_HOURS", 12, 1, 90 * 24),
     trustProxy: trustProxy(env.TRUST_PROXY),
-    signInFailuresPerIp: integer(env, "SIGNIN_FAILURES_PER_IP", 30, 1, 100_000),
-    signInFailuresPerUsername: integer(env, "SIGNIN_FAILURES_PER_USERNAME", 10, 1, 100_000),
+    signInAttemptsPerIp: integer(env, "SIGNIN_ATTEMPTS_PER_IP", 60, 1, 100_000),
+    signInAttemptsPerUsername: integer(env, "SIGNIN_ATTEMPTS_PER_USERNAME", 10, 1, 100_000),
     signInWindowMinutes: integer(env, "SIGNIN_WINDOW_MINUTES", 15, 1, 24 * 60),
     cacheTemplates: env.NODE_ENV !== "development",
   };

@@ -41,10 +41,15 @@ function comingFrom(request: FastifyRequest): string {
   return request.method === "GET" ? request.url : "/dids";
 }
 
-/** A return path after sign-in: any page of ours but the sign-in page itself. */
+/** A return path after sign-in: any page of ours but the sign-in page itself, encoded. */
 export function signInNext(value: unknown): string {
-  if (typeof value !== "string") return "/dids";
-  const path = value.split("?")[0] ?? "";
+  if (typeof value !== "string" || !value.startsWith("/") || value.startsWith("//") || value.length > 2000) return "/dids";
+  let path: string;
+  try {
+    path = new URL(value, "http://return.invalid").pathname;
+  } catch {
+    return "/dids";
+  }
   if (!/^\/[a-z]/.test(path) || path.startsWith("/signin")) return "/dids";
   return safeReturnUrl(value, path);
 }
@@ -74,6 +79,9 @@ export default fp<{ db: Db; policy: SessionPolicy; fixedActor?: Actor }>(async (
   });
 
   app.addHook("onRequest", async (request, reply) => {
+    // Our own stylesheet and htmx are for everyone (the sign-in page needs them) and cost
+    // no session lookup.
+    if (request.url.startsWith("/static/")) return;
     const token = request.cookies[sessionCookie];
     if (fixedActor) request.actor = fixedActor;
     else if (token) {
@@ -81,10 +89,7 @@ export default fp<{ db: Db; policy: SessionPolicy; fixedActor?: Actor }>(async (
       request.actor = await resolveSession(db, token, policy);
       if (!request.actor) reply.endSession();
     }
-    // Our own stylesheet and htmx: the sign-in page needs them too.
-    const access: Access = request.url.startsWith("/static/")
-      ? "public"
-      : (request.routeOptions.config?.access ?? (request.method === "GET" || request.method === "HEAD" ? "read" : "write"));
+    const access: Access = request.routeOptions.config?.access ?? (request.method === "GET" || request.method === "HEAD" ? "read" : "write");
     if (access === "public") return;
     if (!request.actor) return redirectToSignIn(request, reply);
     const changes = access === "write" || (access === "admin" && request.method !== "GET" && request.method !== "HEAD");

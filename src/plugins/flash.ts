@@ -25,6 +25,6 @@ export default fp(async (app) => {
     }
   });
   app.decorateReply("setFlash", function (this: FastifyReply, message: string) {
-    return this.setCookie(cookieName, message, { path: "/", httpOnly: true, sameSite: "lax", maxAge: 60 });
+    return this.setCookie(cookieName, message, { path: "/", httpOnly: true, sameSite: "lax", secure: "auto", maxAge: 60 });
   });
 });

@@ -1,14 +1,36 @@
 // The security baseline: headers with a Content-Security-Policy that allows no inline
-// script and no eval (htmx is configured to need neither), and CSRF tokens on every
-// state-changing request (a hidden _csrf field in forms, an X-CSRF-Token header from htmx).
+// script and no eval (htmx is configured to need neither), CSRF tokens on every
+// state-changing request (a hidden _csrf field in forms, an X-CSRF-Token header from
+// htmx), no caching of signed-in pages, and form bodies only.
+import { createHash } from "node:crypto";
 import fp from "fastify-plugin";
 import helmet from "@fastify/helmet";
 import csrf from "@fastify/csrf-protection";
 import rateLimit from "@fastify/rate-limit";
+import type { FastifyReply, FastifyRequest } from "fastify";
 
 export const csrfCookie = "did_csrf";
 
-export default fp(async (app) => {
+declare module "fastify" {
+  interface FastifyReply {
+    /** A CSRF token for this browser and session, for forms and the htmx header. */
+    csrfToken(): string;
+  }
+}
+
+/**
+ * Tokens are bound to the signed-in session as well as to the secret cookie: a secret
+ * planted by someone who can set cookies for this host ("cookie tossing") is useless
+ * without the session, and a token from before sign-in stops working after it.
+ */
+function csrfUserInfo(request: FastifyRequest): string {
+  return request.actor && request.sessionToken ? createHash("sha256").update(request.sessionToken).digest("hex") : "anonymous";
+}
+
+export default fp<{ csrfKey: string }>(async (app, { csrfKey }) => {
+  // There is no JSON or text API: a form route fed JSON answers 415, never a surprise.
+  app.removeContentTypeParser(["application/json", "text/plain"]);
+
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
@@ -28,19 +50,34 @@ export default fp(async (app) => {
     // Browsers ignore it over plain HTTP; over HTTPS it must not also pin every subdomain
     // of a carrier's internal domain to HTTPS.
     hsts: { maxAge: 180 * 24 * 3600, includeSubDomains: false },
+    // Our own pages learn where the user came from (the way back to a search after an
+    // edit); other sites learn nothing.
+    referrerPolicy: { policy: "same-origin" },
     // Same-origin resources only; nothing here is meant to be embedded elsewhere.
     crossOriginResourcePolicy: { policy: "same-origin" },
   });
-  // Limits are set where they apply (sign-in counts failures per IP and per username).
+
+  // Limits are set where they apply (sign-in counts attempts per IP and per username).
   // The counters live in this process: several instances each count on their own.
   await app.register(rateLimit, { global: false });
-  // The secret lives in its own HttpOnly cookie; a token from another browser fails.
+
   await app.register(csrf, {
     cookieKey: csrfCookie,
-    cookieOpts: { path: "/", httpOnly: true, sameSite: "lax", signed: false },
+    cookieOpts: { path: "/", httpOnly: true, sameSite: "lax", signed: false, secure: "auto" },
+    getUserInfo: csrfUserInfo,
+    csrfOpts: { hmacKey: csrfKey },
+  });
+  app.decorateReply("csrfToken", function (this: FastifyReply) {
+    return this.generateCsrf({ userInfo: csrfUserInfo(this.request) });
   });
   app.addHook("preHandler", (request, reply, done) => {
     if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return done();
     app.csrfProtection(request, reply, done);
+  });
+
+  // Signed-in pages hold customers' numbers: not for shared caches or the back button
+  // of a signed-out browser. Static files set their own long cache.
+  app.addHook("onSend", async (_request, reply) => {
+    if (!reply.hasHeader("cache-control")) reply.header("cache-control", "no-store");
   });
 });

@@ -17,7 +17,7 @@ declare module "fastify" {
 /** What the layout and every form need: who is signed in, the CSRF token, assets, flash. */
 export function layoutData(reply: FastifyReply) {
   const request = reply.request;
-  return { actor: request.actor, csrfToken: reply.generateCsrf(), flash: request.flash, assets: reply.server.assets };
+  return { actor: request.actor, csrfToken: reply.csrfToken(), flash: request.flash, assets: reply.server.assets };
 }
 
 export default fp<{ cacheTemplates: boolean }>(async (app, options) => {

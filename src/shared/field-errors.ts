@@ -75,9 +75,10 @@ export class FieldReader {
     return this.fail(field, `"${clip(value)}" is not a valid ${label}.`);
   }
 
+  /** A ticked checkbox sends a non-empty string; anything else (absent, "", "0") is unticked. */
   checkbox(field: string): boolean {
     const value = this.source[field];
-    return value !== undefined && value !== "" && value !== "0" && value !== "false";
+    return typeof value === "string" && value !== "" && value !== "0" && value !== "false";
   }
 }
 

@@ -97,12 +97,21 @@ export async function openPage(
  */
 export async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = waitMs): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) {
+  // A read during a navigation (Back reloads the page) fails; it is tried again.
+  const attempt = async (): Promise<{ value: T } | { error: unknown }> => {
+    try {
+      return { value: await read() };
+    } catch (error) {
+      return { error };
+    }
+  };
+  let result = await attempt();
+  while (("error" in result || !done(result.value)) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 50));
-    value = await read();
+    result = await attempt();
   }
-  return value;
+  if ("error" in result) throw result.error;
+  return result.value;
 }
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);

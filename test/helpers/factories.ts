@@ -1,5 +1,7 @@
 // Test data, written straight to the database through Prisma.
 import type { Db } from "../../src/db/prisma.js";
+import { hashPassword } from "../../src/modules/auth/passwords.js";
+import { testPassword } from "./app.js";
 
 let counter = 0;
 const unique = (prefix: string) => `${prefix} ${++counter}-${Math.random().toString(36).slice(2, 6)}`;
@@ -26,4 +28,12 @@ export async function makeDids(
 export async function makeClientAccount(db: Db, resellerId: number, names = { client: unique("Client"), account: unique("Account") }) {
   const client = await db.client.create({ data: { name: names.client, resellerId } });
   return db.clientAccount.create({ data: { name: names.account, clientId: client.id }, include: { client: true } });
+}
+
+let passwordHash: Promise<string> | undefined;
+
+/** A user with the test password, not signed in. */
+export async function makeUser(db: Db, user: { username: string; role: "admin" | "reseller" | "support"; resellerId?: number | null }) {
+  passwordHash ??= hashPassword(testPassword);
+  return db.user.create({ data: { username: user.username, role: user.role, resellerId: user.resellerId ?? null, passwordHash: await passwordHash } });
 }

@@ -58,10 +58,24 @@ t.test("access", async (t) => {
     const support = html((await request("support", { url: "/dids" })).body);
     t.notOk(support.querySelector('a[href="/dids/new"]'), "support sees no New DIDs button");
     t.notOk(support.querySelector('a[href$="/edit"]'), "nor edit links");
+    const view = html((await request("support", { url: `/dids/${a1!.id}` })).body);
+    t.notOk(view.querySelector("form[action$='/edit'], a[href$='/delete']"), "a DID is shown to support read only");
+    const facts = Object.fromEntries(view.querySelectorAll("dl.facts dt").map((dt) => [text(dt), text(dt.nextElementSibling)]));
+    t.match(facts, { Operator: "Operator A", Status: "In stock", "After hold": "In stock", "Hold days": "0", Tag: "shared-tag" });
     t.notOk(html((await request("support", { url: "/operators" })).body).querySelector('a[href$="/delete"], a[href="/operators/new"]'), "nor operator buttons");
     t.notOk(html((await request("support", { url: "/resellers" })).body).querySelector("form[action='/resellers']"));
     t.notOk(html((await request("resellerA", { url: "/dids" })).body).querySelector('a[href="/users"]'), "only admins see Users");
     t.ok(html((await request("admin", { url: "/dids" })).body).querySelector('a[href="/users"]'));
+  });
+
+  t.test("creating numbers that another reseller holds tells neither the numbers nor whose", async (t) => {
+    const res = await request("resellerA", { method: "POST", url: "/dids/new", ...form({ numbers: "15551000001-15551000003 380441000001", operator: String(opA.id) }) });
+    t.equal(res.statusCode, 422);
+    const body = html(res.body);
+    t.equal(text(body.querySelector(".conflicts")), "380441000001", "only their own existing number is listed");
+    t.match(text(body), /2 numbers are not available/);
+    t.notMatch(text(body.querySelector(".conflicts")), /1555/);
+    t.notMatch(res.body, /Reseller B|Operator B/);
   });
 
   // Fresh rows for the routes that change things, so every visitor acts on its own.
@@ -89,6 +103,7 @@ t.test("access", async (t) => {
     { method: "GET", route: "/dids", url: () => "/dids", expect: statuses(303, 200, 200, 200, 200) },
     { method: "GET", route: "/dids/new", url: () => "/dids/new", expect: statuses(303, 200, 200, 200, 403) },
     { method: "POST", route: "/dids/new", url: () => "/dids/new", body: () => ({ numbers: `4931${String(++serial).padStart(6, "0")}`, operator: String(opA.id) }), expect: statuses(303, 303, 303, 422, 403) },
+    { method: "GET", route: "/dids/:id", url: () => `/dids/${a1!.id}`, expect: statuses(303, 200, 200, 404, 200) },
     { method: "GET", route: "/dids/:id/edit", url: () => `/dids/${a1!.id}/edit`, expect: statuses(303, 200, 200, 404, 403) },
     { method: "POST", route: "/dids/:id/edit", url: () => `/dids/${a1!.id}/edit`, body: () => didEdit, expect: statuses(303, 303, 303, 404, 403) },
     { method: "GET", route: "/dids/:id/delete", url: () => `/dids/${a1!.id}/delete`, expect: statuses(303, 200, 200, 404, 403) },

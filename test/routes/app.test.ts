@@ -35,6 +35,15 @@ t.test("the app shell", async (t) => {
     t.match(doc.querySelector('meta[name="htmx-config"]')!.getAttribute("content"), /"allowEval":false/);
   });
 
+  t.test("signed-in pages are not cached; static files are, for long", async (t) => {
+    const page = await admin.inject({ url: "/dids" });
+    t.equal(page.headers["cache-control"], "no-store");
+    t.equal(page.headers["referrer-policy"], "same-origin", "our pages see where the user came from; other sites do not");
+    const css = html(page.body).querySelector('link[rel="stylesheet"]')!.getAttribute("href")!;
+    t.match((await app.inject({ url: css })).headers["cache-control"], /max-age=31536000/);
+    t.match(html(page.body).querySelector('meta[name="htmx-config"]')!.getAttribute("content"), /"historyCacheSize":0/, "htmx keeps no copies of pages");
+  });
+
   t.test("pages are compressed", async (t) => {
     const res = await admin.inject({ url: "/dids", headers: { "accept-encoding": "gzip" } });
     t.equal(res.headers["content-encoding"], "gzip");
@@ -62,7 +71,9 @@ t.test("the app shell", async (t) => {
 
   t.test("unsupported content types and malformed bodies never give a 500", async (t) => {
     const json = await admin.inject({ method: "POST", url: "/operators/new", payload: "{}", headers: { "content-type": "application/json" } });
-    t.ok(json.statusCode < 500, `json → ${json.statusCode}`);
+    t.equal(json.statusCode, 415, "there is no JSON API: a form route refuses JSON");
+    const signin = await app.inject({ method: "POST", url: "/signin", payload: '{"username":{"toString":1}}', headers: { "content-type": "application/json" } });
+    t.equal(signin.statusCode, 415);
     const xml = await admin.inject({ method: "POST", url: "/operators/new", payload: "<a/>", headers: { "content-type": "text/xml" } });
     t.equal(xml.statusCode, 415);
     const none = await admin.inject({ method: "POST", url: "/resellers" });
@@ -82,7 +93,7 @@ t.test("a database outage gives a 500 page with a request id", async (t) => {
   t.equal(res.statusCode, 500);
   const doc = html(res.body);
   t.match(text(doc.querySelector("h1")), "Sorry, something went wrong");
-  t.match(text(doc.querySelector("code")), /^req-/);
+  t.match(text(doc.querySelector("code")), /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, "a unique request id");
   t.notMatch(res.body, /127\.0\.0\.1|ECONNREFUSED|at .*\.ts:\d+|Prisma/i);
   await broken.$disconnect();
 });

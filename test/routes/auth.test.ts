@@ -3,6 +3,7 @@
 import { createHash } from "node:crypto";
 import t from "tap";
 import { buildTestApp, form, html, signIn, testPassword, text } from "../helpers/app.js";
+import { makeUser } from "../helpers/factories.js";
 
 type App = Awaited<ReturnType<typeof buildTestApp>>["app"];
 
@@ -19,7 +20,8 @@ async function attempt(app: App, fields: Record<string, string>, remoteAddress =
 }
 
 t.test("signing in", async (t) => {
-  const { app, db, signInAs } = await buildTestApp(t, { signInFailuresPerUsername: 3, signInFailuresPerIp: 8 });
+  // Limits are tested on their own below; here they must not get in the way.
+  const { app, db, signInAs } = await buildTestApp(t, { signInAttemptsPerUsername: 1000, signInAttemptsPerIp: 1000 });
   await signInAs({ role: "support", username: "helen" });
 
   t.test("a bookmarked URL survives the sign-in detour", async (t) => {
@@ -51,6 +53,19 @@ t.test("signing in", async (t) => {
       const res = await attempt(app, { username: "helen", password: testPassword, next }, "10.0.0.3");
       t.equal(res.headers.location, "/dids", `next=${next}`);
     }
+  });
+
+  t.test("a next that cannot be a header is encoded or dropped, never a 500", async (t) => {
+    const helen = await signIn(app, "helen");
+    const cases: [string, string][] = [["/dids%E2%9C%93", "/dids%E2%9C%93"], ["/d%0aids", "/d%0aids"], ["/dids?tag=✓", "/dids?tag=%E2%9C%93"]];
+    for (const [next, location] of cases) {
+      const res = await helen.inject({ url: `/signin?next=${encodeURIComponent(next)}` });
+      t.equal(res.statusCode, 303, next);
+      t.equal(res.headers.location, location);
+    }
+    const posted = await attempt(app, { username: "helen", password: testPassword, next: "/dids?tag=\u2713\n" }, "10.0.0.4");
+    t.equal(posted.statusCode, 303);
+    t.equal(posted.headers.location, "/dids?tag=%E2%9C%93");
   });
 
   t.test("wrong password and unknown user: the same answer", async (t) => {
@@ -89,27 +104,48 @@ t.test("signing in", async (t) => {
     t.equal(text(html(wrong.body).querySelector("#signin-error")), "Wrong username or password.");
   });
 
-  t.test("failed sign-ins are limited per username", async (t) => {
-    await signInAs({ role: "support", username: "target" });
+});
+
+t.test("sign-in limits", async (t) => {
+  const { app, db } = await buildTestApp(t, { signInAttemptsPerUsername: 3, signInAttemptsPerIp: 8 });
+
+  t.test("sign-in attempts are limited per username", async (t) => {
+    await makeUser(db, { role: "support", username: "target" });
     for (let i = 0; i < 3; i++) t.equal((await attempt(app, { username: "target", password: `guess ${i}` }, `10.1.0.${i}`)).statusCode, 401);
     const limited = await attempt(app, { username: "target", password: testPassword }, "10.1.0.9");
     t.equal(limited.statusCode, 429, "even the right password waits now");
-    t.match(text(html(limited.body).querySelector("#signin-error")), /Too many failed sign-ins\. Try again in \d+ minutes?\./);
+    t.match(text(html(limited.body).querySelector("#signin-error")), /Too many sign-in attempts\. Try again in \d+ minutes?\./);
     t.ok(Number(limited.headers["retry-after"]) > 0);
     const ghost = [];
     for (let i = 0; i < 4; i++) ghost.push((await attempt(app, { username: "no-such-user", password: `guess ${i}` }, `10.1.1.${i}`)).statusCode);
     t.same(ghost, [401, 401, 401, 429], "an unknown username is limited the same way");
-    await signInAs({ role: "support", username: "bystander" });
+    await makeUser(db, { role: "support", username: "bystander" });
     t.equal((await attempt(app, { username: "bystander", password: testPassword }, "10.1.0.10")).statusCode, 303, "other users are not affected");
   });
 
-  t.test("failed sign-ins are limited per client IP", async (t) => {
+  t.test("sign-in attempts are limited per client IP", async (t) => {
     const codes = [];
     for (let i = 0; i < 9; i++) codes.push((await attempt(app, { username: `spray${i}`, password: "guess" }, "10.2.0.1")).statusCode);
     t.same(codes, [401, 401, 401, 401, 401, 401, 401, 401, 429]);
-    await signInAs({ role: "support", username: "walker" });
+    await makeUser(db, { role: "support", username: "walker" });
     t.equal((await attempt(app, { username: "walker", password: testPassword }, "10.2.0.1")).statusCode, 429);
     t.equal((await attempt(app, { username: "walker", password: testPassword }, "10.2.0.2")).statusCode, 303, "another IP is not affected");
+  });
+
+  t.test("parallel guesses cannot slip past the counter", async (t) => {
+    await makeUser(db, { role: "support", username: "burst" });
+    const codes = await Promise.all(Array.from({ length: 12 }, (_, i) => attempt(app, { username: "burst", password: `guess ${i}` }, `10.3.0.${i}`)));
+    t.equal(codes.filter((r) => r.statusCode === 401).length, 3, "only 3 passwords were checked");
+    t.equal(codes.filter((r) => r.statusCode === 429).length, 9);
+  });
+
+  t.test("a username is one counter however it is spelled", async (t) => {
+    await makeUser(db, { role: "support", username: "casey" });
+    const codes = [];
+    for (const name of ["casey", "CASEY", " Casey ", "cAsEy"]) codes.push((await attempt(app, { username: name, password: "guess" }, "10.4.0.1")).statusCode);
+    t.same(codes, [401, 401, 401, 429]);
+    const dotless = await attempt(app, { username: "cas\u0130y", password: testPassword }, "10.4.0.2");
+    t.equal(dotless.statusCode, 401, "non-ASCII look-alikes are not usernames at all");
   });
 });
 

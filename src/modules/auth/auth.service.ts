@@ -6,6 +6,7 @@ import type { Db } from "../../db/prisma.js";
 import { actorFor, type Actor } from "../../shared/actor.js";
 import { FieldReader, type FieldErrors } from "../../shared/field-errors.js";
 import * as users from "../users/users.repo.js";
+import { normalizeUsername } from "../users/usernames.js";
 import { burnPasswordCheck, hashPassword, passwordMaxLength, passwordProblem, verifyPassword } from "./passwords.js";
 import * as sessions from "./sessions.repo.js";
 
@@ -34,14 +35,18 @@ const wrongCredentials = "Wrong username or password.";
 
 export async function signIn(db: Db, body: Record<string, unknown>, policy: SessionPolicy, now = new Date()): Promise<SignInResult> {
   const r = new FieldReader(body);
-  const username = r.text("username", "Username", 64) ?? "";
+  const typed = r.raw("username");
+  const username = typeof typed === "string" ? typed.trim().slice(0, 64) : "";
+  const normalized = normalizeUsername(typed);
   const password = r.raw("password") ?? "";
-  if (!username || !password || password.length > passwordMaxLength * 4) {
+  // Only names that could exist are looked up (ASCII, so case-folding is the same in
+  // JavaScript and PostgreSQL); the rest still cost a password check.
+  if (!normalized || !password || password.length > passwordMaxLength * 4) {
     // Still spend the time of a check: an empty field is no shortcut for timing.
     await burnPasswordCheck(password.slice(0, passwordMaxLength));
     return { ok: false, reason: "invalid", errors: { form: wrongCredentials }, username };
   }
-  const user = await users.findUserForSignIn(db, username);
+  const user = await users.findUserForSignIn(db, normalized);
   if (!user) {
     await burnPasswordCheck(password);
     return { ok: false, reason: "invalid", errors: { form: wrongCredentials }, username };

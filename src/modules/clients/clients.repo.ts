@@ -11,5 +11,5 @@ export async function listClientOptions(db: DbOrTx, scope: Scope) {
 }
 
 export async function findClient(db: DbOrTx, scope: Scope, id: number) {
-  return (await db.client.findFirst({ where: { id, ...resellerWhere(scope) } })) ?? undefined;
+  return (await db.client.findFirst({ where: { AND: [{ id }, resellerWhere(scope)] } })) ?? undefined;
 }

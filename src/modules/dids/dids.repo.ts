@@ -100,12 +100,16 @@ export async function findDid(db: DbOrTx, scope: Scope, id: number): Promise<Did
   return row;
 }
 
-/** Which of these numbers exist already, in number order. */
-export async function findExistingNumbers(db: DbOrTx, numbers: string[]): Promise<string[]> {
-  if (numbers.length === 0) return [];
-  const rows = await db.$queryRaw<{ number: string }[]>`
-    SELECT number FROM did WHERE number = ANY(${numbers}::text[]) ORDER BY number`;
-  return rows.map((r) => r.number);
+/**
+ * Which of these numbers exist already, in number order: those in the scope, and how many
+ * outside it (numbers are unique across all resellers, but whose they are is not told).
+ */
+export async function findExistingNumbers(db: DbOrTx, scope: Scope, numbers: string[]): Promise<{ inScope: string[]; elsewhere: number }> {
+  if (numbers.length === 0) return { inScope: [], elsewhere: 0 };
+  const inScope = scope.resellerId === null ? Prisma.sql`true` : didScopeSql(scope);
+  const rows = await db.$queryRaw<{ number: string; inScope: boolean }[]>`
+    SELECT d.number, ${inScope} AS "inScope" FROM did d WHERE d.number = ANY(${numbers}::text[]) ORDER BY d.number`;
+  return { inScope: rows.filter((r) => r.inScope).map((r) => r.number), elsewhere: rows.filter((r) => !r.inScope).length };
 }
 
 export interface NewDids {
@@ -161,10 +165,18 @@ export interface DidChanges {
   notes: string | null;
 }
 
-export async function updateDid(db: DbOrTx, id: number, changes: DidChanges): Promise<void> {
-  await db.did.update({ where: { id }, data: changes });
+/** Prisma's where for the DIDs of a scope. */
+function didScopeWhere(scope: Scope) {
+  return scope.resellerId === null ? {} : { operator: { resellerId: scope.resellerId } };
 }
 
-export async function deleteDid(db: DbOrTx, id: number): Promise<void> {
-  await db.did.delete({ where: { id } });
+/** Writes are scoped too: a caller that forgot to check first still cannot reach out. */
+export async function updateDid(db: DbOrTx, scope: Scope, id: number, changes: DidChanges): Promise<void> {
+  const { count } = await db.did.updateMany({ where: { AND: [{ id }, didScopeWhere(scope)] }, data: changes });
+  if (count !== 1) throw new Error(`DID ${id} is not in scope`);
+}
+
+export async function deleteDid(db: DbOrTx, scope: Scope, id: number): Promise<void> {
+  const { count } = await db.did.deleteMany({ where: { AND: [{ id }, didScopeWhere(scope)] } });
+  if (count !== 1) throw new Error(`DID ${id} is not in scope`);
 }

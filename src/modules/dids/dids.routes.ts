@@ -71,11 +71,15 @@ export default async function didRoutes(app: FastifyInstance) {
     );
   };
 
-  app.get<{ Params: { id: string } }>("/dids/:id/edit", write, async (request, reply) => {
+  // One page shows a DID: with its edit form for those who may change it, read only for
+  // support. /dids/:id/edit is the same page for writers only.
+  const showDid = async (request: WithId, reply: FastifyReply) => {
     const id = await didIdOr400(request, reply);
     if (id === undefined) return reply;
     return renderEditForm(request, reply, id, { back: refererReturnUrl(request.headers.referer, request.headers.host, "/dids") });
-  });
+  };
+  app.get<{ Params: { id: string } }>("/dids/:id", showDid);
+  app.get<{ Params: { id: string } }>("/dids/:id/edit", write, showDid);
 
   app.post<{ Params: { id: string }; Body: Body }>("/dids/:id/edit", { bodyLimit: smallFormBodyLimit }, async (request, reply) => {
     const id = await didIdOr400(request, reply);

@@ -41,7 +41,7 @@ export type CreateDidsResult =
       form: CreateDidsForm;
       errors: FieldErrors;
       /** Numbers that exist already or repeat in the input: the first 50 and the counts. */
-      conflicts?: { existing: string[]; existingCount: number; repeated: string[]; repeatedCount: number };
+      conflicts?: { existing: string[]; existingCount: number; unavailableCount: number; repeated: string[]; repeatedCount: number };
     };
 
 export async function createDids(db: Db, actor: Actor, body: Record<string, unknown>, maxNumbers: number): Promise<CreateDidsResult> {
@@ -64,8 +64,9 @@ export async function createDids(db: Db, actor: Actor, body: Record<string, unkn
         if (!(await holdOperator(tx, scope, form.operatorId!))) {
           return { ok: false, form, errors: { operator: operatorGone } };
         }
-        const existing = await repo.findExistingNumbers(tx, parsed.numbers);
-        if ((existing.length > 0 || parsed.repeated.length > 0) && !form.skipExisting) {
+        const found = await repo.findExistingNumbers(tx, scope, parsed.numbers);
+        const existing = found.inScope;
+        if ((existing.length > 0 || found.elsewhere > 0 || parsed.repeated.length > 0) && !form.skipExisting) {
           return {
             ok: false as const,
             form,
@@ -73,21 +74,21 @@ export async function createDids(db: Db, actor: Actor, body: Record<string, unkn
             conflicts: {
               existing: existing.slice(0, conflictListLimit),
               existingCount: existing.length,
+              unavailableCount: found.elsewhere,
               repeated: parsed.repeated.slice(0, conflictListLimit),
               repeatedCount: parsed.repeated.length,
             },
           };
         }
-        const existingSet = new Set(existing);
-        const numbers = existing.length > 0 ? parsed.numbers.filter((n) => !existingSet.has(n)) : parsed.numbers;
-        if (numbers.length === 0) {
+        // Skipping: the insert itself leaves out what exists (ON CONFLICT DO NOTHING).
+        if (existing.length + found.elsewhere >= parsed.numbers.length) {
           return { ok: false as const, form, errors: { numbers: "All these numbers exist already: there is nothing to create." } };
         }
         const batchId = await repo.createBatch(tx, "create", actor.userId);
         const created = await repo.insertDids(
           tx,
           {
-            numbers,
+            numbers: parsed.numbers,
             operatorId: form.operatorId!,
             status: form.status!,
             afterHoldStatus: form.afterHoldStatus!,
@@ -165,7 +166,7 @@ export async function editDid(db: Db, actor: Actor, id: number, body: Record<str
     const holdDays = form.holdDays ?? 0;
     // Entering hold starts the hold period; leaving it clears the end time.
     const holdUntil = status !== "hold" ? null : did.status === "hold" ? did.holdUntil : new Date(now.getTime() + holdDays * 86_400_000);
-    await repo.updateDid(tx, id, {
+    await repo.updateDid(tx, scope, id, {
       operatorId: form.operatorId!,
       status,
       afterHoldStatus: form.afterHoldStatus!,
@@ -193,7 +194,7 @@ export async function deleteDid(db: Db, actor: Actor, id: number): Promise<Delet
         did,
       };
     }
-    await repo.deleteDid(tx, id);
+    await repo.deleteDid(tx, scope, id);
     return { ok: true as const, number: did.number };
   });
 }

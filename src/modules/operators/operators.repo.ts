@@ -60,7 +60,7 @@ export async function lockOperatorForDelete(tx: DbOrTx, scope: Scope, id: number
 }
 
 export async function findOperator(db: DbOrTx, scope: Scope, id: number) {
-  return (await db.operator.findFirst({ where: { id, ...resellerWhere(scope) }, include: { reseller: true } })) ?? undefined;
+  return (await db.operator.findFirst({ where: { AND: [{ id }, resellerWhere(scope)] }, include: { reseller: true } })) ?? undefined;
 }
 
 /** Every operator in scope, for the select boxes of the inventory's search and forms. */
@@ -86,6 +86,7 @@ export async function countOperatorDids(db: DbOrTx, operatorId: number): Promise
   return db.did.count({ where: { operatorId } });
 }
 
-export async function deleteOperator(db: DbOrTx, id: number): Promise<void> {
-  await db.operator.delete({ where: { id } });
+export async function deleteOperator(db: DbOrTx, scope: Scope, id: number): Promise<void> {
+  const { count } = await db.operator.deleteMany({ where: { AND: [{ id }, resellerWhere(scope)] } });
+  if (count !== 1) throw new Error(`operator ${id} is not in scope`);
 }

@@ -68,7 +68,7 @@ export async function deleteOperator(db: Db, actor: Actor, id: number): Promise<
     if (!operator) return { ok: false as const, status: 404 as const };
     const didCount = await repo.countOperatorDids(tx, id);
     if (didCount > 0) return { ok: false as const, status: 409 as const, operator, didCount };
-    await repo.deleteOperator(tx, id);
+    await repo.deleteOperator(tx, actor.scope, id);
     return { ok: true as const, name: operator.name };
   });
 }

@@ -36,8 +36,13 @@ export async function countUsers(db: DbOrTx): Promise<number> {
   return db.user.count();
 }
 
-export async function countActiveAdmins(db: DbOrTx): Promise<number> {
-  return db.user.count({ where: { role: "admin", disabled: false } });
+/**
+ * Inside a transaction: locks the active admins' rows and counts them, so that two admins
+ * demoting each other at once cannot both pass the "one admin remains" check.
+ */
+export async function lockActiveAdmins(tx: DbOrTx): Promise<number> {
+  const rows = await tx.$queryRaw<unknown[]>`SELECT id FROM app_user WHERE role = 'admin' AND NOT disabled FOR UPDATE`;
+  return rows.length;
 }
 
 export async function usernameTaken(db: DbOrTx, username: string, exceptId?: number): Promise<boolean> {

@@ -8,8 +8,8 @@ import { hashPassword, passwordProblem, randomPassword } from "../auth/passwords
 import { deleteUserSessions } from "../auth/sessions.repo.js";
 import { findReseller, listResellerOptions } from "../resellers/resellers.repo.js";
 import * as repo from "./users.repo.js";
+import { usernamePattern } from "./usernames.js";
 
-const usernamePattern = /^[A-Za-z0-9._@-]{3,64}$/;
 
 export async function userListPage(db: Db) {
   return { users: await repo.listUsers(db) };
@@ -76,7 +76,7 @@ export async function updateUser(db: Db, actor: Actor, id: number, body: Record<
     const form = { username: user.username, ...roleAndReseller, disabled };
     const losesAdmin = user.role === "admin" && !user.disabled && (roleAndReseller.role !== "admin" || disabled);
     if (losesAdmin && id === actor.userId) r.fail(disabled ? "disabled" : "role", "You cannot take away your own admin access. Ask another admin.");
-    else if (losesAdmin && (await repo.countActiveAdmins(tx)) <= 1) r.fail(disabled ? "disabled" : "role", "This is the last active admin: keep it, or make another admin first.");
+    else if (losesAdmin && (await repo.lockActiveAdmins(tx)) <= 1) r.fail(disabled ? "disabled" : "role", "This is the last active admin: keep it, or make another admin first.");
     if (!r.ok) return { ok: false as const, status: 422 as const, form, errors: r.errors };
     await repo.updateUser(tx, id, { role: roleAndReseller.role!, resellerId: roleAndReseller.resellerId ?? null, disabled });
     // A disabled user is signed out everywhere now, not at their next idle timeout.
