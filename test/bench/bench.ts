@@ -333,7 +333,8 @@ async function main() {
       prefix = any.rows[0]!.p;
     }
 
-    const config: AppConfig = { ...loadConfig(), databaseUrl: database.url, cacheTemplates: true, host: "127.0.0.1", port: 0 };
+    // The bench signs in dozens of times on purpose: sign-in limits would stop it.
+    const config: AppConfig = { ...loadConfig(), databaseUrl: database.url, cacheTemplates: true, host: "127.0.0.1", port: 0, signInAttemptsPerIp: 100_000, signInAttemptsPerUsername: 100_000 };
     prisma = createPrismaClient(database.url);
     const benchAdmin = await ensureBenchAdmin(prisma);
     benchUserId = benchAdmin.id;

@@ -1,6 +1,6 @@
 // The only place that reads and writes sessions. Rows are keyed by the SHA-256 of the
 // cookie's token, so a copy of the table does not let anyone sign in.
-import type { DbOrTx } from "../../db/prisma.js";
+import { hotPathQuery, type Db, type DbOrTx } from "../../db/prisma.js";
 import type { UserRole } from "../../shared/actor.js";
 
 export interface SessionWithUser {
@@ -18,12 +18,15 @@ export async function insertSession(db: DbOrTx, tokenHash: string, userId: numbe
 }
 
 /** One indexed lookup per request: the session and its user together. */
-export async function findSession(db: DbOrTx, tokenHash: string): Promise<SessionWithUser | undefined> {
-  const rows = await db.$queryRaw<SessionWithUser[]>`
-    SELECT s.last_seen_at AS "lastSeenAt", s.expires_at AS "expiresAt", u.id AS "userId", u.username,
-      u.role::text AS role, u.reseller_id AS "resellerId", u.disabled
-    FROM app_session s JOIN app_user u ON u.id = s.user_id
-    WHERE s.token_hash = ${tokenHash}`;
+export async function findSession(db: Db, tokenHash: string): Promise<SessionWithUser | undefined> {
+  const rows = await hotPathQuery<SessionWithUser>(
+    db,
+    `SELECT s.last_seen_at AS "lastSeenAt", s.expires_at AS "expiresAt", u.id AS "userId", u.username,
+       u.role::text AS role, u.reseller_id AS "resellerId", u.disabled
+     FROM app_session s JOIN app_user u ON u.id = s.user_id
+     WHERE s.token_hash = $1`,
+    [tokenHash],
+  );
   return rows[0];
 }
 
