@@ -4,7 +4,7 @@ import { parseDidCount, seedDemoData } from "../../src/db/seed.js";
 import { buildTestApp, html, tableRows } from "../helpers/app.js";
 
 t.test("seeding a small inventory", async (t) => {
-  const { app, db, url, admin } = await buildTestApp(t);
+  const { db, url, admin } = await buildTestApp(t);
   const summary = await seedDemoData(url, { dids: 3000 });
   t.equal(summary.dids, 3000);
   t.equal(await db.did.count(), 3000);

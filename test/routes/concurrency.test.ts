@@ -5,7 +5,7 @@ import { buildTestApp, form, html, text } from "../helpers/app.js";
 import { makeDids, makeOperator } from "../helpers/factories.js";
 
 t.test("races", async (t) => {
-  const { app, db, admin } = await buildTestApp(t);
+  const { db, admin } = await buildTestApp(t);
   const op = await makeOperator(db);
 
   t.test("deleting the same DID four times at once", async (t) => {

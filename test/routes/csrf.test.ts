@@ -5,7 +5,7 @@ import { buildTestApp, form, html, text } from "../helpers/app.js";
 import { makeDids, makeOperator } from "../helpers/factories.js";
 
 t.test("CSRF", async (t) => {
-  const { app, db, admin, signInAs } = await buildTestApp(t);
+  const { db, admin, signInAs } = await buildTestApp(t);
   const other = await signInAs({ role: "admin", username: "other-admin" });
   const op = await makeOperator(db, { name: "Kyivstar" });
   const [did] = await makeDids(db, op.id, ["380441000001"]);

@@ -4,7 +4,7 @@ import { buildTestApp, form, html, htmx, tableRows, text } from "../helpers/app.
 import { makeDids, makeOperator } from "../helpers/factories.js";
 
 t.test("creating DIDs", async (t) => {
-  const { app, db, admin } = await buildTestApp(t, { maxCreateDids: 1000 });
+  const { db, admin } = await buildTestApp(t, { maxCreateDids: 1000 });
   const op = await makeOperator(db, { name: "Kyivstar" });
   const post = (fields: Record<string, string>, headers: Record<string, string> = {}) => {
     const f = form({ operator: String(op.id), status: "in_stock", after_hold: "in_stock", ...fields });
@@ -179,7 +179,7 @@ t.test("creating DIDs", async (t) => {
 });
 
 t.test("the default limit is 100,000 numbers per submission", async (t) => {
-  const { app, db, admin } = await buildTestApp(t);
+  const { db, admin } = await buildTestApp(t);
   const op = await makeOperator(db);
   const f = form({ numbers: "100000-200000", operator: String(op.id) });
   const res = await admin.inject({ method: "POST", url: "/dids/new", ...f });

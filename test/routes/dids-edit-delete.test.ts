@@ -4,7 +4,7 @@ import { buildTestApp, form, html, htmx, text } from "../helpers/app.js";
 import { makeClientAccount, makeDids, makeOperator } from "../helpers/factories.js";
 
 t.test("edit and delete", async (t) => {
-  const { app, db, admin } = await buildTestApp(t);
+  const { db, admin } = await buildTestApp(t);
   const op = await makeOperator(db, { name: "Kyivstar" });
   const other = await makeOperator(db, { name: "Lifecell" });
   const account = await makeClientAccount(db, op.resellerId, { client: "Hotel", account: "desk" });

@@ -4,7 +4,7 @@ import { buildTestApp, html, htmx, tableRows, text } from "../helpers/app.js";
 import { makeClientAccount, makeDids, makeOperator, makeReseller } from "../helpers/factories.js";
 
 t.test("the inventory", async (t) => {
-  const { app, db, admin } = await buildTestApp(t);
+  const { db, admin } = await buildTestApp(t);
   const acme = await makeReseller(db, "Acme");
   const globex = await makeReseller(db, "Globex");
   const kyiv = await makeOperator(db, { name: "Kyivstar", resellerId: acme.id });
@@ -158,7 +158,7 @@ t.test("the inventory", async (t) => {
 });
 
 t.test("an empty inventory invites to create DIDs, in the dialog", async (t) => {
-  const { app, admin } = await buildTestApp(t);
+  const { admin } = await buildTestApp(t);
   const doc = html((await admin.inject({ url: "/dids" })).body);
   t.match(text(doc.querySelector(".empty")), /No DIDs match\. Create DIDs/);
   const link = doc.querySelector('.empty a[href="/dids/new"]')!;

@@ -4,7 +4,7 @@ import { buildTestApp, form, html, htmx, tableRows, text } from "../helpers/app.
 import { makeDids, makeOperator, makeReseller } from "../helpers/factories.js";
 
 t.test("operators", async (t) => {
-  const { app, db, admin } = await buildTestApp(t);
+  const { db, admin } = await buildTestApp(t);
   const acme = await makeReseller(db, "Acme");
   const globex = await makeReseller(db, "Globex");
   const kyiv = await makeOperator(db, { name: "Kyivstar", resellerId: acme.id });
@@ -121,7 +121,7 @@ t.test("operators", async (t) => {
 });
 
 t.test("resellers", async (t) => {
-  const { app, db, admin } = await buildTestApp(t);
+  const { db, admin } = await buildTestApp(t);
   t.match(text(html((await admin.inject({ url: "/resellers" })).body).querySelector(".empty")), /No resellers yet/);
   const ok = await admin.inject({ method: "POST", url: "/resellers", ...form({ name: "Acme" }) });
   t.equal(ok.statusCode, 303);

@@ -9,7 +9,3 @@ export async function listClientOptions(db: DbOrTx, scope: Scope) {
     orderBy: [{ name: "asc" }, { id: "asc" }],
   });
 }
-
-export async function findClient(db: DbOrTx, scope: Scope, id: number) {
-  return (await db.client.findFirst({ where: { AND: [{ id }, resellerWhere(scope)] } })) ?? undefined;
-}
