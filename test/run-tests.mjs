@@ -11,18 +11,12 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { startEmbeddedPostgres } from "../dist/src/db/embedded-postgres.js";
-import { applyMigrations } from "../dist/src/db/migrate.js";
+import { applyMigrations, withDatabaseName } from "../dist/src/db/migrate.js";
 
 const log = (message) => console.log(`[test setup] ${message}`);
 
-function withDatabase(url, name) {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 async function admin(serverUrl, sql) {
-  const client = new pg.Client({ connectionString: withDatabase(serverUrl, "postgres") });
+  const client = new pg.Client({ connectionString: withDatabaseName(serverUrl, "postgres") });
   await client.connect();
   try {
     return await client.query(sql);
@@ -47,7 +41,7 @@ const template = `did_test_tpl_${process.pid}_${Date.now().toString(36)}`;
 let exitCode = 1;
 try {
   await admin(serverUrl, `CREATE DATABASE "${template}"`);
-  await applyMigrations(withDatabase(serverUrl, template));
+  await applyMigrations(withDatabaseName(serverUrl, template));
   log(`migrated template database ${template}`);
 
   const args = process.argv.slice(2);

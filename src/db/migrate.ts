@@ -45,13 +45,19 @@ export async function applyMigrations(databaseUrl: string, log: (m: string) => v
   return result.appliedMigrationNames;
 }
 
+/** The same server URL, naming another database. */
+export function withDatabaseName(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(name)}`;
+  return u.toString();
+}
+
 /**
  * Creates the database named in the URL when the server does not have it yet. A database
  * that exists is only connected to: hosted servers often deny access to "postgres".
  */
 export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.replace(/^\//, ""));
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, ""));
   if (!name) throw new Error("DATABASE_URL names no database");
   const probe = new pg.Client({ connectionString: databaseUrl });
   try {
@@ -63,8 +69,7 @@ export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
   } finally {
     await probe.end().catch(() => {});
   }
-  url.pathname = "/postgres";
-  const admin = new pg.Client({ connectionString: url.toString() });
+  const admin = new pg.Client({ connectionString: withDatabaseName(databaseUrl, "postgres") });
   await admin.connect();
   try {
     await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);

@@ -19,7 +19,7 @@ import pg from "pg";
 import { buildApp } from "../../src/app.js";
 import { loadConfig, type AppConfig } from "../../src/config.js";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../src/db/embedded-postgres.js";
-import { applyMigrations, ensureDatabaseExists } from "../../src/db/migrate.js";
+import { applyMigrations, ensureDatabaseExists, withDatabaseName } from "../../src/db/migrate.js";
 import { createPrismaClient, type Db } from "../../src/db/prisma.js";
 import { benchRangePrefix, parseDidCount, seedDemoData } from "../../src/db/seed.js";
 import { parseDidListQuery } from "../../src/modules/dids/did-filters.js";
@@ -68,12 +68,6 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 function describeUrl(url: string): string {
   const u = new URL(url);
   if (u.password) u.password = "***";
@@ -88,7 +82,7 @@ interface BenchDatabase {
 
 async function openBenchDatabase(): Promise<BenchDatabase> {
   if (process.env.BENCH_DATABASE_URL) return { url: process.env.BENCH_DATABASE_URL, source: "BENCH_DATABASE_URL" };
-  if (process.env.DATABASE_URL) return { url: withDatabase(process.env.DATABASE_URL, "did_bench"), source: "DATABASE_URL's server, database did_bench" };
+  if (process.env.DATABASE_URL) return { url: withDatabaseName(process.env.DATABASE_URL, "did_bench"), source: "DATABASE_URL's server, database did_bench" };
   const dataDir = path.join(projectRoot, "data", "bench");
   const embedded = await startEmbeddedPostgres(dataDir, log);
   return { url: `${embedded.serverUrl}/did_bench`, source: `embedded PostgreSQL in ${path.relative(projectRoot, dataDir)}`, embedded };

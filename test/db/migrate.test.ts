@@ -5,20 +5,20 @@ import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import t from "tap";
 import pg from "pg";
-import { applyMigrations } from "../../src/db/migrate.js";
+import { applyMigrations, withDatabaseName } from "../../src/db/migrate.js";
 import { prismaDir } from "../../src/paths.js";
 
 t.test("migrations are recorded as prisma migrate deploy records them", async (t) => {
   const server = process.env.TEST_DB_SERVER_URL!;
   const name = `${process.env.TEST_DB_TEMPLATE}_mig${process.pid}`;
-  const admin = new pg.Client({ connectionString: Object.assign(new URL(server), { pathname: "/postgres" }).toString() });
+  const admin = new pg.Client({ connectionString: withDatabaseName(server, "postgres") });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}"`);
   t.teardown(async () => {
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await admin.end();
   });
-  const url = Object.assign(new URL(server), { pathname: `/${name}` }).toString();
+  const url = withDatabaseName(server, name);
 
   const migrationsDir = path.join(prismaDir, "migrations");
   const names = (await readdir(migrationsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();

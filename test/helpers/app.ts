@@ -7,18 +7,13 @@ import pg from "pg";
 import { parse, type HTMLElement } from "node-html-parser";
 import { buildApp } from "../../src/app.js";
 import { loadConfig, type AppConfig } from "../../src/config.js";
+import { withDatabaseName } from "../../src/db/migrate.js";
 import { createPrismaClient, type Db } from "../../src/db/prisma.js";
 import { hashPassword } from "../../src/modules/auth/passwords.js";
 import type { UserRole } from "../../src/shared/actor.js";
 
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: withDatabase(requireEnv("TEST_DB_SERVER_URL"), "postgres") });
+  const client = new pg.Client({ connectionString: withDatabaseName(requireEnv("TEST_DB_SERVER_URL"), "postgres") });
   await client.connect();
   try {
     await client.query(sql);
@@ -39,7 +34,7 @@ export async function createTestDatabase(t: Test): Promise<string> {
   const name = `${template}_${randomBytes(4).toString("hex")}`;
   await admin(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
   t.teardown(() => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
-  return withDatabase(requireEnv("TEST_DB_SERVER_URL"), name);
+  return withDatabaseName(requireEnv("TEST_DB_SERVER_URL"), name);
 }
 
 type App = Awaited<ReturnType<typeof buildApp>>;
