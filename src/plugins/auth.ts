@@ -9,6 +9,7 @@ import { resolveSession, type SessionPolicy } from "../modules/auth/auth.service
 import type { Actor } from "../shared/actor.js";
 import { safeReturnUrl } from "../shared/return-url.js";
 import { renderError } from "./errors.js";
+import { isHtmxRequest } from "./htmx.js";
 
 export type Access = "public" | "read" | "write" | "admin";
 export const sessionCookie = "did_session";
@@ -30,7 +31,7 @@ declare module "fastify" {
 /** Where a sign-in should lead back to: the page the user was on or going to. */
 function comingFrom(request: FastifyRequest): string {
   const current = request.headers["hx-current-url"];
-  if (request.headers["hx-request"] === "true" && typeof current === "string") {
+  if (isHtmxRequest(request) && typeof current === "string") {
     try {
       const url = new URL(current);
       return url.pathname + url.search;
@@ -57,7 +58,7 @@ export function signInNext(value: unknown): string {
 function redirectToSignIn(request: FastifyRequest, reply: FastifyReply) {
   const target = `/signin?next=${encodeURIComponent(signInNext(comingFrom(request)))}`;
   // htmx follows HX-Redirect with a full navigation: no sign-in form swapped into a table.
-  if (request.headers["hx-request"] === "true") return reply.code(401).header("hx-redirect", target).send();
+  if (isHtmxRequest(request)) return reply.code(401).header("hx-redirect", target).send();
   return reply.redirect(target, 303);
 }
 

@@ -15,8 +15,13 @@ declare module "fastify" {
   }
 }
 
+/** Any request htmx made (a swap, a boosted link, a history restore). */
+export function isHtmxRequest(request: FastifyRequest): boolean {
+  return request.headers["hx-request"] === "true";
+}
+
 export function wantsFragment(request: FastifyRequest): boolean {
-  return request.headers["hx-request"] === "true" && request.headers["hx-history-restore-request"] !== "true";
+  return isHtmxRequest(request) && request.headers["hx-history-restore-request"] !== "true";
 }
 
 export default fp(async (app) => {
@@ -30,7 +35,7 @@ export default fp(async (app) => {
     else if (!String(vary).toLowerCase().includes("hx-request")) reply.header("vary", `${String(vary)}, HX-Request`);
   });
   app.decorateReply("redirectAfterPost", function (this: FastifyReply, url: string) {
-    if (this.request.headers["hx-request"] === "true") {
+    if (isHtmxRequest(this.request)) {
       // A full navigation: the target page has its own layout, flash and URL.
       return this.code(204).header("hx-redirect", url).send();
     }

@@ -2,12 +2,12 @@
 // script and no eval (htmx is configured to need neither), CSRF tokens on every
 // state-changing request (a hidden _csrf field in forms, an X-CSRF-Token header from
 // htmx), no caching of signed-in pages, and form bodies only.
-import { createHash } from "node:crypto";
 import fp from "fastify-plugin";
 import helmet from "@fastify/helmet";
 import csrf from "@fastify/csrf-protection";
 import rateLimit from "@fastify/rate-limit";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { tokenHash } from "../modules/auth/auth.service.js";
 
 export const csrfCookie = "did_csrf";
 
@@ -24,7 +24,7 @@ declare module "fastify" {
  * without the session, and a token from before sign-in stops working after it.
  */
 function csrfUserInfo(request: FastifyRequest): string {
-  return request.actor && request.sessionToken ? createHash("sha256").update(request.sessionToken).digest("hex") : "anonymous";
+  return request.actor && request.sessionToken ? tokenHash(request.sessionToken) : "anonymous";
 }
 
 export default fp<{ csrfKey: string }>(async (app, { csrfKey }) => {
