@@ -120,8 +120,10 @@ export async function ensureFirstAdmin(db: Db): Promise<{ username: string; pass
 export async function createUserFromShell(db: Db, input: { username: string; role: string; reseller?: string; password: string }): Promise<CreateUserResult> {
   let resellerId = "";
   if (input.reseller) {
-    const found = (await listResellerOptions(db, everything)).find((r) => r.name.toLowerCase() === input.reseller!.toLowerCase() || String(r.id) === input.reseller);
-    resellerId = found ? String(found.id) : "999999999";
+    const wanted = input.reseller.toLowerCase();
+    const found = (await listResellerOptions(db, everything)).find((r) => r.name.toLowerCase() === wanted || String(r.id) === input.reseller);
+    if (!found) return { ok: false, form: { username: input.username }, errors: { reseller: "That reseller does not exist." } };
+    resellerId = String(found.id);
   }
   return createUser(db, { username: input.username, role: input.role, reseller: resellerId, password: input.password });
 }
