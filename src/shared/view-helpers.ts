@@ -14,5 +14,7 @@ export const viewHelpers = {
   checked: (on: boolean) => (on ? " checked" : ""),
   /** Long notes are cut in the table; the edit page shows them whole. */
   truncate: (text: string | null | undefined, max: number) => (!text ? "" : [...text].length > max ? `${[...text].slice(0, max).join("")}…` : text),
+  /** Input echoed back into a field: control characters (a NUL from a URL, say) shown as "?". */
+  visible: (text: string | null | undefined) => (text ?? "").replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, "?"),
   dateTime: (date: Date | null | undefined) => (date ? date.toISOString().replace("T", " ").slice(0, 16) + " UTC" : ""),
 };

@@ -50,15 +50,15 @@ for (const mode of jsModes) {
     }
 
     // A range written backwards: refused next to the field, nothing created.
-    await form.getByLabel("DID(s)").fill("5-1");
+    await form.getByLabel("DID(s)").fill("555-111");
     await form.getByLabel("Operator", { exact: true }).selectOption({ label: `${operator.name} (${reseller.name})` });
     await form.getByRole("button", { name: "Create DIDs" }).click();
     const numbersField = form.locator(".field").filter({ has: page.locator("textarea#c-numbers") });
     await numbersField.locator("p.field-error").waitFor();
-    t.equal(await textOf(numbersField, "p.field-error"), '"5-1": put the lower end first (1-5).', "the message, in the DID(s) field, names the input and the fix");
+    t.equal(await textOf(numbersField, "p.field-error"), "“555-111”: put the lower end first (111-555).", "the message, in the DID(s) field, names the input and the fix");
     t.equal(await page.locator("p.field-error").count(), 1, "no other field is in error");
     t.equal(await form.getByLabel("DID(s)").getAttribute("aria-invalid"), "true", "the field is marked invalid");
-    t.equal(await form.getByLabel("DID(s)").inputValue(), "5-1", "what was typed is kept");
+    t.equal(await form.getByLabel("DID(s)").inputValue(), "555-111", "what was typed is kept");
     t.equal(await db.did.count(), 7, "nothing was created");
     if (mode.javaScript) {
       t.ok(await page.locator("#dialog").getByRole("dialog", { name: "New DIDs" }).isVisible(), "the error is shown in the dialog");

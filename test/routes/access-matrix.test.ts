@@ -69,7 +69,7 @@ t.test("access", async (t) => {
   });
 
   t.test("creating numbers that another reseller holds tells neither the numbers nor whose", async (t) => {
-    const res = await request("resellerA", { method: "POST", url: "/dids/new", ...form({ numbers: "15551000001-15551000003 380441000001", operator: String(opA.id) }) });
+    const res = await request("resellerA", { method: "POST", url: "/dids/new", ...form({ numbers: "15551000001-15551000003\n380441000001", operator: String(opA.id) }) });
     t.equal(res.statusCode, 422);
     const body = html(res.body);
     t.equal(text(body.querySelector(".conflicts")), "380441000001", "only their own existing number is listed");

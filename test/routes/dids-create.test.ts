@@ -58,16 +58,16 @@ t.test("creating DIDs", async (t) => {
   t.test("existing and repeated numbers are listed; nothing is created until skip is ticked", async (t) => {
     await makeDids(db, op.id, ["555000", "555002"]);
     const before = await db.did.count();
-    const res = await post({ numbers: "555000-555004 555003" });
+    const res = await post({ numbers: "555000-555004\n555003" });
     t.equal(res.statusCode, 422);
     const doc = html(res.body);
     t.match(text(doc.querySelector("#numbers-error")), /already exist or repeat/);
     const lists = doc.querySelectorAll(".conflicts").map((c) => text(c));
     t.same(lists, ["555000 555002", "555003"]);
-    t.match(doc.querySelector("#c-numbers")!.textContent, "555000-555004 555003", "the input is kept");
+    t.equal(doc.querySelector("#c-numbers")!.textContent, "555000-555004\n555003", "the input is kept");
     t.equal(await db.did.count(), before, "nothing created");
 
-    const skipped = await post({ numbers: "555000-555004 555003", skip_existing: "1" });
+    const skipped = await post({ numbers: "555000-555004\n555003", skip_existing: "1" });
     t.equal(skipped.statusCode, 303);
     t.equal(await db.did.count(), before + 3);
     t.same((await db.did.findMany({ where: { number: { startsWith: "55500" } }, orderBy: { number: "asc" } })).map((d) => d.number), ["555000", "555001", "555002", "555003", "555004"]);
@@ -89,7 +89,7 @@ t.test("creating DIDs", async (t) => {
   });
 
   t.test("in the dialog, errors come back as the dialog fragment", async (t) => {
-    const res = await post({ numbers: "5-1" }, htmx);
+    const res = await post({ numbers: "555-111" }, htmx);
     t.equal(res.statusCode, 422);
     t.notMatch(res.body, /<html/);
     t.ok(html(res.body).querySelector(".modal #numbers-error"));
@@ -99,11 +99,13 @@ t.test("creating DIDs", async (t) => {
     const before = await db.did.count();
     const batches = await db.didBatch.count();
     const cases: [Record<string, string>, string, RegExp][] = [
-      [{ numbers: "5-1" }, "numbers", /lower end first/],
-      [{ numbers: "12-1234" }, "numbers", /same number of digits/],
+      [{ numbers: "555-111" }, "numbers", /lower end first/],
+      [{ numbers: "123-12345" }, "numbers", /same number of digits/],
+      [{ numbers: "380441234567 380441234568" }, "numbers", /several numbers separated by spaces/],
+      [{ numbers: "+44 (0)20 7183 0000" }, "numbers", /\(0\) after a country code/],
       [{ numbers: "1-" }, "numbers", /not a valid range/],
       [{ numbers: "-5" }, "numbers", /not a valid range/],
-      [{ numbers: "1--2" }, "numbers", /not a valid range/],
+      [{ numbers: "1--2" }, "numbers", /more than one dash/],
       [{ numbers: "abc" }, "numbers", /not a phone number/],
       [{ numbers: "380440000000-380449999999" }, "numbers", /10,000,000 numbers; at most 1,000/],
       [{ numbers: "" }, "numbers", /Enter at least one/],
@@ -130,6 +132,24 @@ t.test("creating DIDs", async (t) => {
     t.notMatch((await post({ numbers: "<script>alert(1)</script>" })).body, /<script>alert/, "echoed input is escaped");
     t.equal(await db.did.count(), before);
     t.equal(await db.didBatch.count(), batches);
+  });
+
+  t.test("numbers as they are printed: spaces, dots and brackets are formatting", async (t) => {
+    const res = await post({ numbers: "+380 441 234 567\n(020) 7183 0000, +1.555.010.0000" });
+    t.equal(res.statusCode, 303);
+    const batch = Number(/batch=(\d+)/.exec(String(res.headers.location))![1]);
+    t.same((await db.did.findMany({ where: { batchId: batch }, orderBy: { number: "asc" } })).map((d) => d.number), ["02071830000", "15550100000", "380441234567"]);
+    t.equal(await db.did.count({ where: { number: { in: ["380", "441", "234", "567"] } } }), 0, "no junk DIDs from the groups");
+  });
+
+  t.test("a control character is shown as ?, never echoed raw", async (t) => {
+    const res = await post({ numbers: "1234\u0000\n55\u000b5" });
+    t.equal(res.statusCode, 422);
+    t.notMatch(res.body, /[\u0000\u000b]/, "no raw control characters in the page");
+    const message = text(html(res.body).querySelector("#numbers-error"));
+    t.match(message, /“1234\?” contains a control character \(shown as \?\)/);
+    t.match(message, /“55\?5” contains a control character/);
+    t.equal(html(res.body).querySelector("#c-numbers")!.textContent, "1234?\n55?5", "the input is kept, the characters marked");
   });
 
   t.test("a field given twice says so", async (t) => {

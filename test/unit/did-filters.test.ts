@@ -27,6 +27,13 @@ t.test("empty fields are ignored and left out of the canonical URL", async (t) =
   t.equal(listUrl(r.query), "/dids");
 });
 
+t.test("number fields take numbers as they are printed", async (t) => {
+  const r = parseDidListQuery({ contains: "123 45", prefix: "+380 44", from: "(020) 7183 0000", to: "020.7183.9999" });
+  t.ok(r.ok);
+  t.match(r.query.filter, { numberContains: "12345", numberPrefix: "38044", numberFrom: "02071830000", numberTo: "02071839999" });
+  t.equal(listUrl(r.query), "/dids?contains=12345&prefix=38044&from=02071830000&to=02071839999", "the canonical URL holds the digits");
+});
+
 const bad: [Record<string, unknown>, string, RegExp][] = [
   [{ status: "sold" }, "status", /not a DID status/],
   [{ status: ["active", "bogus"] }, "status", /not a DID status/],
@@ -42,6 +49,8 @@ const bad: [Record<string, unknown>, string, RegExp][] = [
   [{ sort: "number; DROP TABLE did" }, "sort", /not a valid/],
   [{ dir: "sideways" }, "dir", /not a valid sort direction/],
   [{ contains: "55a" }, "contains", /digits only/],
+  [{ contains: "..." }, "contains", /digits only/],
+  [{ prefix: "38-044" }, "prefix", /digits only/],
   [{ prefix: "123456789012345678901" }, "prefix", /1 to 20 digits/],
   [{ from: "12" }, "from", /3 to 20 digits/],
   [{ from: "5000", to: "4000" }, "to", /not be lower/],

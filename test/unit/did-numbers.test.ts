@@ -1,13 +1,44 @@
-// The DID(s) field parser: numbers, ranges and every malformed input the issue names.
+// The DID(s) field parser: numbers as people print them, ranges, and every malformed or
+// unclear input.
 import t from "tap";
-import { parseDidNumbers } from "../../src/modules/dids/did-numbers.js";
+import { parseDidEntry, parseDidNumbers } from "../../src/modules/dids/did-numbers.js";
 
 const max = 100_000;
 
-t.test("single numbers separated by newlines, commas, semicolons and spaces", async (t) => {
-  const r = parseDidNumbers("380441234567\n+15551234567, 4930123456;  333\r\n\t444", max);
+t.test("entries separated by new lines, commas, semicolons and tabs", async (t) => {
+  const r = parseDidNumbers("380441234567\n+15551234567, 4930123456;  333\r\n\t444\t555", max);
   t.same(r.problems, []);
-  t.same(r.numbers, ["380441234567", "15551234567", "4930123456", "333", "444"]);
+  t.same(r.numbers, ["380441234567", "15551234567", "4930123456", "333", "444", "555"]);
+});
+
+t.test("spaces, dots and brackets inside a number are formatting", async (t) => {
+  const cases: [string, string][] = [
+    ["+380 441 234 567", "380441234567"],
+    ["+380 44 123 45 67", "380441234567"],
+    ["(020) 7183 0000", "02071830000"],
+    ["+1.555.010.0000", "15550100000"],
+    ["+1 (555) 010 0000", "15550100000"],
+    ["  +49 30 12345678  ", "493012345678"],
+    ["+380\u00a044\u202f123 45 67", "380441234567"],
+  ];
+  for (const [input, number] of cases) {
+    const r = parseDidNumbers(input, max);
+    t.same(r, { numbers: [number], repeated: [], problems: [] }, input);
+  }
+  const list = parseDidNumbers("+380 44 123 45 67\n(020) 7183 0000, +1.555.010.0000; 380 44 123 45 68", max);
+  t.same(list.numbers, ["380441234567", "02071830000", "15550100000", "380441234568"], "a pasted list");
+});
+
+t.test("a range between two formatted numbers", async (t) => {
+  t.same(parseDidNumbers("+380 44 123 45 00 - +380 44 123 45 02", max).numbers, ["380441234500", "380441234501", "380441234502"]);
+  t.same(parseDidNumbers("(020) 7183 0000-(020) 7183 0001", max).numbers, ["02071830000", "02071830001"]);
+  t.same(parseDidNumbers("111\u2013113", max).numbers, ["111", "112", "113"], "an en dash from a word processor");
+});
+
+t.test("one entry, as an import's DID cell reads it", async (t) => {
+  t.same(parseDidEntry(" +44 20 7183 0000 "), { kind: "number", number: "442071830000" });
+  t.same(parseDidEntry("0098-0102"), { kind: "range", low: "0098", high: "0102", count: 5n });
+  t.match(parseDidEntry("4930123456 4930123457"), { kind: "problem", message: /several numbers separated by spaces/ });
 });
 
 t.test("an inclusive range", async (t) => {
@@ -19,7 +50,7 @@ t.test("a range keeps leading zeros", async (t) => {
 });
 
 t.test("a range of one number, and + on either end", async (t) => {
-  t.same(parseDidNumbers("555-555 +777-+778", max).numbers, ["555", "777", "778"]);
+  t.same(parseDidNumbers("555-555, +777-+778", max).numbers, ["555", "777", "778"]);
 });
 
 t.test("20-digit ranges beyond 2^53 are exact", async (t) => {
@@ -28,24 +59,39 @@ t.test("20-digit ranges beyond 2^53 are exact", async (t) => {
 });
 
 t.test("repeats are reported once and removed", async (t) => {
-  const r = parseDidNumbers("111-113 112 113 113 999", max);
+  const r = parseDidNumbers("111-113, 112, 113\n113;999", max);
   t.same(r.numbers, ["111", "112", "113", "999"]);
   t.same(r.repeated.sort(), ["112", "113"]);
 });
 
 const malformed: [string, RegExp][] = [
-  ["5-1", /lower end first/],
-  ["12-1234", /same number of digits/],
+  ["555-111", /lower end first/],
+  ["123-12345", /same number of digits/],
+  ["555-0100", /same number of digits.*leave the dash out/],
   ["1-", /not a valid range/],
   ["-5", /not a valid range/],
-  ["1--2", /not a valid range/],
+  ["1--2", /more than one dash/],
+  ["+1 555-010-0000", /more than one dash/],
   ["abc", /not a phone number/],
+  ["1-800-FLOWERS", /more than one dash/],
+  ["380441234567 ext 12", /not a phone number/],
   ["12", /3 to 20 digits/],
   ["123456789012345678901", /3 to 20 digits/],
   ["12-13", /3 to 20 digits/],
-  ["555-12a", /not a valid range/],
-  ["++555", /not a phone number/],
-  ["55 5", /3 to 20 digits/],
+  ["555-12a", /not a phone number/],
+  ["++555", /a \+ can only start a number/],
+  ["+380441234567 +380441234568", /a \+ can only start a number/],
+  ["380441234567 380441234568", /several numbers separated by spaces/],
+  ["4930123456 4930123457", /several numbers separated by spaces/],
+  ["38044 12345 67890 12345 6", /3 to 20 digits.*several numbers/],
+  ["+44 (0)20 7183 0000", /\(0\) after a country code/],
+  ["(020 7183 0000", /brackets must come in pairs/],
+  ["020) 7183 0000", /brackets must come in pairs/],
+  ["((020)) 7183", /brackets must come in pairs/],
+  ["() 555 0100", /brackets must come in pairs/],
+  ["...", /not a phone number/],
+  ["1234\u0000", /control character \(shown as \?\)/],
+  ["12\u000b34", /“12\?34” contains a control character/],
 ];
 for (const [input, message] of malformed) {
   t.test(`rejects ${JSON.stringify(input)}`, async (t) => {
@@ -83,8 +129,15 @@ t.test("exactly the limit is accepted", async (t) => {
   t.match(parseDidNumbers("100000-200000", max).problems.join(), /100,001/);
 });
 
-t.test("many bad tokens are summarised", async (t) => {
-  const r = parseDidNumbers(Array.from({ length: 25 }, (_, i) => `bad${i}`).join(" "), max);
+t.test("many bad entries are summarised", async (t) => {
+  const r = parseDidNumbers(Array.from({ length: 25 }, (_, i) => `bad${i}`).join(", "), max);
   t.equal(r.problems.length, 11);
   t.match(r.problems.at(-1), /and 15 more problems/);
+});
+
+t.test("a long unclosed bracket is answered at once", async (t) => {
+  const started = process.hrtime.bigint();
+  const r = parseDidNumbers(`(${"1 ".repeat(500_000)}`, max);
+  t.match(r.problems.join(), /brackets must come in pairs/);
+  t.ok(process.hrtime.bigint() - started < 1_000_000_000n, "no backtracking");
 });

@@ -52,10 +52,13 @@ export const defaultListQuery: DidListQuery = { filter: { statuses: [] }, sort: 
 
 export type ParseResult = { ok: true; query: DidListQuery } | { ok: false; errors: FieldErrors; query: DidListQuery };
 
+/** A number search field: digits, with the same formatting allowed as in a DID (+, spaces, dots, brackets). */
 function digits(reader: FieldReader, field: string, label: string, min: number): string | undefined {
-  const value = reader.raw(field)?.trim().replace(/^\+/, "");
-  if (value === undefined || value === "") return undefined;
-  if (!/^\d+$/.test(value)) return reader.fail(field, `${label}: digits only.`);
+  const typed = reader.raw(field)?.trim();
+  if (typed === undefined || typed === "") return undefined;
+  if (!/^\+?[\d\s.()]+$/.test(typed)) return reader.fail(field, `${label}: digits only (spaces, dots and brackets are ignored).`);
+  const value = typed.replace(/\D/g, "");
+  if (value === "") return reader.fail(field, `${label}: digits only (spaces, dots and brackets are ignored).`);
   if (value.length < min || value.length > maxDigits) return reader.fail(field, `${label}: ${min} to ${maxDigits} digits.`);
   return value;
 }

@@ -1,14 +1,22 @@
-// Parses the create form's DID(s) field: numbers and inclusive ranges such as 111-222,
-// separated by newlines, commas, semicolons or spaces. Pure, so it is unit-tested alone.
+// Reads DID numbers as people paste them: one number or range per entry, entries
+// separated by new lines, commas, semicolons or tabs. Inside one number, spaces, dots and
+// brackets are formatting (`+380 44 123 45 67`, `(020) 7183 0000`, `+1.555.010.0000`);
+// a dash between two full numbers is a range (`111-222`). The create form reads its
+// DID(s) field with parseDidNumbers; an import reads each DID cell with parseDidEntry.
+// Pure, so it is unit-tested alone.
 //
-// Rules: a number is 3 to 20 digits after an optional leading "+"; a range's ends have the
-// same number of digits (leading zeros are kept: 0100-0199 gives 0100, 0101, ...) and the
-// lower end comes first. The total is capped before any range is expanded, so a range of
-// ten million costs nothing.
+// Rules: a number is 3 to 20 digits after an optional leading "+" (stored as its digits);
+// a range's ends have the same number of digits (leading zeros are kept: 0100-0199 gives
+// 0100, 0101, ...) and the lower end comes first. Input whose meaning is unclear (two
+// numbers separated by a space, several dashes, "+44 (0)20...") gets a message, never a
+// guess. The total is capped before any range is expanded, so a range of ten million
+// costs nothing.
 
 export const minDigits = 3;
 export const maxDigits = 20;
 const maxReportedProblems = 10;
+/** Two space-separated groups this long are two numbers, not one number's formatting. */
+const wholeNumberGroupDigits = 7;
 
 export interface ParsedNumbers {
   /** In input order, repeats removed. */
@@ -19,84 +27,140 @@ export interface ParsedNumbers {
   problems: string[];
 }
 
-const numberPattern = /^\+?(\d+)$/;
-const rangePattern = /^\+?(\d+)-\+?(\d+)$/;
+/** One entry of the input: a number, an inclusive range, or why it is neither. */
+export type DidEntry =
+  | { kind: "number"; number: string }
+  | { kind: "range"; low: string; high: string; count: bigint }
+  | { kind: "problem"; message: string };
 
-function lengthProblem(token: string, digits: string): string | undefined {
-  if (digits.length < minDigits || digits.length > maxDigits) {
-    return `${quote(token)}: a DID has ${minDigits} to ${maxDigits} digits (this has ${digits.length}).`;
+/** Between entries: new lines, commas, semicolons, tabs. Never spaces: they format a number. */
+export const entrySeparators = /[\n\r,;\t]+/;
+
+const dashes = /[\u2010-\u2015\u2212]/g;
+const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
+const formattingAndDigits = /^[\d .()+]*$/;
+
+/** A piece of the input quoted back in a message: short, control characters shown as "?". */
+export function quoteInput(text: string): string {
+  const visible = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
+  return `“${visible.length > 45 ? `${visible.slice(0, 45)}…` : visible}”`;
+}
+
+type Side = { digits: string } | { problem: string };
+
+/** Brackets come in pairs, one level deep, around digits: (020) 7183 0000. */
+function bracketsPaired(value: string): boolean {
+  let open = false;
+  let digitInside = false;
+  for (const c of value) {
+    if (c === "(") {
+      if (open) return false;
+      open = true;
+      digitInside = false;
+    } else if (c === ")") {
+      if (!open || !digitInside) return false;
+      open = false;
+    } else if (open && c >= "0" && c <= "9") digitInside = true;
   }
-  return undefined;
+  return !open;
 }
 
-function quote(token: string): string {
-  return `"${token.length > 45 ? `${token.slice(0, 45)}…` : token}"`;
+/** One number as written, formatting included: its digits, or what is wrong with it. */
+function readNumber(text: string, entry: string): Side {
+  const value = text.trim();
+  const q = quoteInput(entry);
+  if (!formattingAndDigits.test(value)) {
+    return { problem: `${q} is not a phone number: use digits, with an optional leading + and spaces, dots or brackets inside a number.` };
+  }
+  if (value.lastIndexOf("+") > 0) {
+    return { problem: `${q}: a + can only start a number. If these are several numbers, put each on its own line.` };
+  }
+  if (/^\+.*\(\s*0\s*\)/.test(value)) {
+    return { problem: `${q}: the (0) after a country code is not dialled from abroad, so the number is unclear. Write it without the (0), or in its national form without the +.` };
+  }
+  if (!bracketsPaired(value)) {
+    return { problem: `${q}: brackets must come in pairs around digits, like (020) 7183 0000.` };
+  }
+  const digits = value.replace(/\D/g, "");
+  if (digits === "") {
+    return { problem: `${q} is not a phone number: use digits, with an optional leading + and spaces, dots or brackets inside a number.` };
+  }
+  const groups = value.split(" ").filter((group) => group.replace(/\D/g, "").length >= wholeNumberGroupDigits);
+  if (groups.length >= 2) {
+    return { problem: `${q} looks like several numbers separated by spaces. Put each number on its own line (or separate them with commas); spaces inside a number are only formatting.` };
+  }
+  if (digits.length < minDigits || digits.length > maxDigits) {
+    const several = digits.length > maxDigits && /\s/.test(value) ? " If these are several numbers, put each on its own line." : "";
+    return { problem: `${q}: a DID has ${minDigits} to ${maxDigits} digits (this has ${digits.length.toLocaleString("en-US")}).${several}` };
+  }
+  return { digits };
 }
 
+/** Reads one entry (a number or a range) as a person wrote it. */
+export function parseDidEntry(text: string): DidEntry {
+  const entry = text.trim();
+  const q = quoteInput(entry);
+  if (controlCharacters.test(entry)) {
+    return { kind: "problem", message: `${q} contains a control character (shown as ?). Remove it.` };
+  }
+  // Every kind of space (no-break, thin) formats alike; so do the dashes word processors make.
+  const normalized = entry.replace(/\s+/g, " ").replace(dashes, "-");
+  const parts = normalized.split("-");
+  if (parts.length === 1) {
+    const single = readNumber(normalized, entry);
+    return "problem" in single ? { kind: "problem", message: single.problem } : { kind: "number", number: single.digits };
+  }
+  if (parts.length > 2) {
+    return { kind: "problem", message: `${q} has more than one dash. A range is two full numbers joined by one dash (111-222); inside a number, use spaces or dots, not dashes.` };
+  }
+  const [lowText, highText] = parts as [string, string];
+  if (lowText.trim() === "" || highText.trim() === "") {
+    return { kind: "problem", message: `${q} is not a valid range: write two full numbers joined by one dash, lower end first, like 111-222.` };
+  }
+  const low = readNumber(lowText, entry);
+  if ("problem" in low) return { kind: "problem", message: low.problem };
+  const high = readNumber(highText, entry);
+  if ("problem" in high) return { kind: "problem", message: high.problem };
+  if (low.digits.length !== high.digits.length) {
+    return {
+      kind: "problem",
+      message: `${q}: both ends of a range need the same number of digits (${low.digits.length} and ${high.digits.length} here). If this is one number written with a dash, leave the dash out.`,
+    };
+  }
+  const [lowValue, highValue] = [BigInt(low.digits), BigInt(high.digits)];
+  if (lowValue > highValue) {
+    return { kind: "problem", message: `${q}: put the lower end first (${high.digits}-${low.digits}).` };
+  }
+  return { kind: "range", low: low.digits, high: high.digits, count: highValue - lowValue + 1n };
+}
+
+/** Reads the create form's DID(s) field: every entry checked before any range is expanded. */
 export function parseDidNumbers(input: string, maxNumbers: number): ParsedNumbers {
-  const tokens = input.split(/[\s,;]+/).filter((t) => t !== "");
-  const problems: string[] = [];
-  let extraProblems = 0;
-  const report = (message: string) => {
-    if (problems.length < maxReportedProblems) problems.push(message);
-    else extraProblems++;
-  };
-  if (tokens.length === 0) {
+  const entries = input.split(entrySeparators).filter((entry) => entry.trim() !== "");
+  if (entries.length === 0) {
     return { numbers: [], repeated: [], problems: ["Enter at least one DID number or range, for example 380441234567 or 111-222."] };
   }
-
-  // First pass: check every token and count what it would produce, expanding nothing.
-  type Piece = { low: bigint; count: bigint; width: number };
-  const pieces: Piece[] = [];
+  const problems: string[] = [];
+  let extraProblems = 0;
+  const pieces: { low: bigint; count: bigint; width: number }[] = [];
   let total = 0n;
-  for (const token of tokens) {
-    const single = numberPattern.exec(token);
-    if (single) {
-      const digits = single[1]!;
-      const problem = lengthProblem(token, digits);
-      if (problem) report(problem);
-      else pieces.push({ low: BigInt(digits), count: 1n, width: digits.length });
+  for (const text of entries) {
+    const entry = parseDidEntry(text);
+    if (entry.kind === "problem") {
+      if (problems.length < maxReportedProblems) problems.push(entry.message);
+      else extraProblems++;
+    } else if (entry.kind === "number") {
+      pieces.push({ low: BigInt(entry.number), count: 1n, width: entry.number.length });
       total += 1n;
-      continue;
+    } else {
+      pieces.push({ low: BigInt(entry.low), count: entry.count, width: entry.low.length });
+      total += entry.count;
     }
-    const range = rangePattern.exec(token);
-    if (!range) {
-      report(
-        /\d-|-\d/.test(token) || token.includes("-")
-          ? `${quote(token)} is not a valid range: write two numbers joined by one dash, lower end first, like 111-222.`
-          : `${quote(token)} is not a phone number: use digits only, with an optional leading +.`,
-      );
-      continue;
-    }
-    const [lowText, highText] = [range[1]!, range[2]!];
-    if (lowText.length !== highText.length) {
-      report(`${quote(token)}: both ends of a range need the same number of digits (${lowText.length} and ${highText.length} here).`);
-      continue;
-    }
-    // Too long is checked before BigInt: a pasted megabyte of digits must not stall the server.
-    if (lowText.length > maxDigits) {
-      report(lengthProblem(token, lowText)!);
-      continue;
-    }
-    const low = BigInt(lowText);
-    const high = BigInt(highText);
-    if (low > high) {
-      report(`${quote(token)}: put the lower end first (${highText}-${lowText}).`);
-      continue;
-    }
-    const problem = lengthProblem(token, lowText);
-    if (problem) {
-      report(problem);
-      continue;
-    }
-    const count = high - low + 1n;
-    pieces.push({ low, count, width: lowText.length });
-    total += count;
   }
   if (extraProblems > 0) problems.push(`…and ${extraProblems.toLocaleString("en-US")} more problems.`);
   if (total > BigInt(maxNumbers)) {
     problems.push(
-      `This input holds ${formatBig(total)} numbers; at most ${maxNumbers.toLocaleString("en-US")} can be created at once. Split it into smaller submissions.`,
+      `This input holds ${total.toLocaleString("en-US")} numbers; at most ${maxNumbers.toLocaleString("en-US")} can be created at once. Split it into smaller submissions.`,
     );
   }
   if (problems.length > 0) return { numbers: [], repeated: [], problems };
@@ -115,8 +179,4 @@ export function parseDidNumbers(input: string, maxNumbers: number): ParsedNumber
     }
   }
   return { numbers, repeated: [...repeated], problems: [] };
-}
-
-function formatBig(n: bigint): string {
-  return n.toLocaleString("en-US");
 }
