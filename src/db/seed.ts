@@ -40,6 +40,8 @@ export interface SeedSummary {
   tagged: number;
   withNotes: number;
   timings: { insertMs: number; indexesMs: number; vacuumAnalyzeMs: number; totalMs: number };
+  /** --reset: users bound to a demo reseller, which was kept for them and filled afresh. */
+  keptUsers: { username: string; reseller: string }[];
 }
 
 /** Thrown when the database already holds inventory data and no reset was asked for. */
@@ -245,6 +247,42 @@ async function count(client: pg.ClientBase, table: string): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
+/**
+ * --reset: empties the demo data (DIDs, batches, clients, operators, resellers) and
+ * nothing else: users and their sessions stay as they are. A reseller that a user is bound
+ * to stays too when the demo data has one of its name (the seed fills it afresh); a user
+ * bound to any other reseller stops the reset before anything changes, with their names.
+ * Returns the users whose reseller was kept.
+ */
+async function emptyDemoTables(client: pg.ClientBase, log: (message: string) => void): Promise<{ username: string; reseller: string }[]> {
+  const { rows: bound } = await client.query<{ username: string; reseller: string }>(
+    "SELECT u.username, r.name AS reseller FROM app_user u JOIN reseller r ON r.id = u.reseller_id ORDER BY u.username",
+  );
+  const isDemo = (name: string) => resellerNames.some((demo) => demo.toLowerCase() === name.toLowerCase());
+  const stranded = bound.filter((user) => !isDemo(user.reseller));
+  if (stranded.length > 0) {
+    throw new SeedRefusedError(
+      `--reset would delete the resellers that ${stranded.length === 1 ? "this user is" : "these users are"} bound to: ` +
+        `${stranded.map((u) => `${u.username} (${u.reseller})`).join(", ")}. The demo data has only ${resellerNames.join(", ")}. ` +
+        "Bind them to one of those (or make them admin or support without a reseller) on the Users page, then run the reset again. Nothing was changed.",
+    );
+  }
+  log("reset: emptying did, did_batch, client_account, client, operator, reseller (users and sessions are kept)");
+  await client.query("TRUNCATE did, did_batch, client_account, client, operator RESTART IDENTITY");
+  // Not TRUNCATE: users point at resellers, and a cascade would take the users with it.
+  await client.query("DELETE FROM reseller WHERE id NOT IN (SELECT reseller_id FROM app_user WHERE reseller_id IS NOT NULL)");
+  await client.query("SELECT setval(pg_get_serial_sequence('reseller', 'id'), COALESCE((SELECT max(id) FROM reseller), 0) + 1, false)");
+  return bound;
+}
+
+/** The demo reseller of this name: the one a reset kept for its users, or a new one. */
+async function demoReseller(client: pg.ClientBase, name: string): Promise<number> {
+  const { rows: kept } = await client.query<{ id: number }>("SELECT id FROM reseller WHERE lower(name) = lower($1)", [name]);
+  if (kept[0]) return kept[0].id;
+  const { rows } = await client.query<{ id: number }>("INSERT INTO reseller (name) VALUES ($1) RETURNING id", [name]);
+  return rows[0]!.id;
+}
+
 export function validateDidCount(value: number): void {
   if (!Number.isSafeInteger(value) || value < 1 || value > maxSeedDids) {
     throw new Error(`the number of DIDs must be a whole number from 1 to ${maxSeedDids.toLocaleString("en-US")}, got ${value}`);
@@ -264,22 +302,16 @@ export async function seedDemoData(databaseUrl: string, options: SeedOptions): P
     if (!options.reset && Object.values(existing).some((n) => n > 0)) {
       throw new SeedRefusedError(
         `the database already holds data (${existing.did.toLocaleString("en-US")} DIDs, ${existing.operator} operators, ` +
-          `${existing.reseller} resellers, ${existing.client} clients). Run again with --reset to delete ALL of it and seed afresh.`,
+          `${existing.reseller} resellers, ${existing.client} clients). Run again with --reset to delete all of it (users and their sessions are kept) and seed afresh.`,
       );
     }
 
     await client.query("BEGIN");
     await client.query("SET LOCAL maintenance_work_mem = '256MB'");
-    if (options.reset) {
-      log("reset: emptying did, did_batch, client_account, client, operator, reseller");
-      await client.query("TRUNCATE did, did_batch, client_account, client, operator, reseller RESTART IDENTITY CASCADE");
-    }
+    const keptUsers = options.reset ? await emptyDemoTables(client, log) : [];
 
     const resellerIds: number[] = [];
-    for (const name of resellerNames) {
-      const { rows } = await client.query<{ id: number }>("INSERT INTO reseller (name) VALUES ($1) RETURNING id", [name]);
-      resellerIds.push(rows[0]!.id);
-    }
+    for (const name of resellerNames) resellerIds.push(await demoReseller(client, name));
     const operatorIds: number[] = [];
     for (const [name, , resellerIndex] of operatorDefs) {
       const { rows } = await client.query<{ id: number }>("INSERT INTO operator (name, reseller_id) VALUES ($1, $2) RETURNING id", [name, resellerIds[resellerIndex]]);
@@ -403,6 +435,7 @@ export async function seedDemoData(databaseUrl: string, options: SeedOptions): P
       tagged: Number(extras[0]?.tagged ?? 0),
       withNotes: Number(extras[0]?.with_notes ?? 0),
       timings: { insertMs, indexesMs, vacuumAnalyzeMs, totalMs: performance.now() - started },
+      keptUsers,
     };
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});
@@ -456,6 +489,7 @@ function formatSummary(s: SeedSummary): string {
     `  by country: ${Object.entries(s.byCountry).map(([c, x]) => `${c} ${n(x)}`).join(", ")}`,
     `  by status:  ${Object.entries(s.byStatus).map(([st, x]) => `${st} ${n(x)} (${pct(x)})`).join(", ")}`,
     `  tagged ${n(s.tagged)} (${pct(s.tagged)}), with notes ${n(s.withNotes)} (${pct(s.withNotes)})`,
+    ...(s.keptUsers.length > 0 ? [`  users kept, with their resellers (filled afresh): ${s.keptUsers.map((u) => `${u.username} (${u.reseller})`).join(", ")}`] : []),
     `took ${sec(s.timings.totalMs)}: insert ${sec(s.timings.insertMs)}, indexes and foreign keys ${sec(s.timings.indexesMs)}, vacuum + analyze ${sec(s.timings.vacuumAnalyzeMs)}`,
   ].join("\n");
 }

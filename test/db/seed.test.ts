@@ -27,6 +27,45 @@ t.test("seeding a small inventory", async (t) => {
   t.equal(await db.did.count(), 100, "--reset starts afresh");
 });
 
+t.test("--reset replaces the demo data and keeps users and sessions", async (t) => {
+  const { db, url, admin, signInAs } = await buildTestApp(t);
+  await seedDemoData(url, { dids: 500 });
+  const atlantic = await db.reseller.findFirstOrThrow({ where: { name: "Atlantic Voice Wholesale" } });
+  const ops = await signInAs({ role: "reseller", resellerId: atlantic.id, username: "ops" });
+  const desk = await signInAs({ role: "support", resellerId: atlantic.id, username: "desk" });
+  const usersBefore = await db.user.findMany({ orderBy: { id: "asc" }, select: { id: true, username: true, passwordHash: true, role: true } });
+  const sessionsBefore = await db.session.count();
+
+  const summary = await seedDemoData(url, { dids: 200, reset: true });
+  t.equal(await db.did.count(), 200, "the demo data is new");
+  t.same(await db.user.findMany({ orderBy: { id: "asc" }, select: { id: true, username: true, passwordHash: true, role: true } }), usersBefore, "every user is kept, passwords included");
+  t.equal(await db.session.count(), sessionsBefore, "and every session");
+  const newAtlantic = await db.reseller.findFirstOrThrow({ where: { name: "Atlantic Voice Wholesale" } });
+  t.equal(newAtlantic.id, atlantic.id, "the reseller they are bound to is kept");
+  t.same((await db.user.findMany({ where: { username: { in: ["ops", "desk"] } } })).map((u) => u.resellerId), [atlantic.id, atlantic.id]);
+  t.same(summary.keptUsers, [{ username: "desk", reseller: "Atlantic Voice Wholesale" }, { username: "ops", reseller: "Atlantic Voice Wholesale" }]);
+  t.equal(await db.reseller.count(), 5, "the other resellers are new, none twice");
+
+  t.equal((await admin.inject({ url: "/dids" })).statusCode, 200, "the admin is still signed in");
+  const seen = html((await ops.inject({ url: "/dids?per=500" })).body);
+  t.equal((await ops.inject({ url: "/dids" })).statusCode, 200, "so is the reseller's user");
+  const ownOperators = new Set((await db.operator.findMany({ where: { resellerId: newAtlantic.id } })).map((o) => o.name));
+  t.ok(tableRows(seen).length > 0 && tableRows(seen).every((row) => ownOperators.has(row[2]!)), "who sees only the new reseller's DIDs");
+  t.equal((await desk.inject({ url: "/dids" })).statusCode, 200);
+});
+
+t.test("--reset refuses, changing nothing, when a user is bound to a reseller the demo data lacks", async (t) => {
+  const { db, url, signInAs } = await buildTestApp(t);
+  await seedDemoData(url, { dids: 100 });
+  const own = await db.reseller.create({ data: { name: "Acme Telecom" } });
+  await signInAs({ role: "reseller", resellerId: own.id, username: "acme-ops" });
+  const dids = await db.did.count();
+  await t.rejects(seedDemoData(url, { dids: 50, reset: true }), { message: /bound to: acme-ops \(Acme Telecom\).*Users page.*Nothing was changed/ });
+  t.equal(await db.did.count(), dids, "the DIDs are untouched");
+  t.equal((await db.user.findFirstOrThrow({ where: { username: "acme-ops" } })).resellerId, own.id, "the user is untouched");
+  t.ok(await db.reseller.findUnique({ where: { id: own.id } }), "and the reseller");
+});
+
 t.test("the --dids argument", async (t) => {
   t.equal(parseDidCount("100000"), 100_000);
   t.equal(parseDidCount("1_000_000"), 1_000_000);
