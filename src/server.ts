@@ -6,6 +6,7 @@ import { openDatabase } from "./db/database.js";
 import { createPrismaClient } from "./db/prisma.js";
 import { purgeExpiredSessions } from "./modules/auth/auth.service.js";
 import { ensureFirstAdmin } from "./modules/users/users.service.js";
+import { describeError } from "./shared/describe-error.js";
 
 async function main() {
   const config = loadConfig();
@@ -43,6 +44,6 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  console.error(`could not start: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`could not start: ${describeError(error)}`);
   process.exit(1);
 });

@@ -7,6 +7,7 @@ import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
 import { createPrismaClient } from "../db/prisma.js";
 import { createUserFromShell } from "../modules/users/users.service.js";
+import { describeError } from "../shared/describe-error.js";
 
 const usage = "usage: npm run user:create -- --username NAME --role admin|reseller|support [--reseller NAME_OR_ID]";
 
@@ -52,11 +53,12 @@ async function readPassword(): Promise<string> {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  const password = await readPassword();
-  const database = await openDatabase(loadConfig(), () => {});
+  // A running app's embedded server is shared (and left running); DATABASE_URL wins.
+  const database = await openDatabase(loadConfig(), () => {}, { shareRunningServer: true });
   const db = createPrismaClient(database.url, 2);
   try {
-    const result = await createUserFromShell(db, { username: args.username!, role: args.role!, reseller: args.reseller, password });
+    const input = { username: args.username!, role: args.role!, reseller: args.reseller };
+    const result = await createUserFromShell(db, input, readPassword);
     if (!result.ok) throw new Error(Object.entries(result.errors).map(([field, message]) => `${field}: ${message}`).join("\n"));
     console.log(`created user "${result.username}" (${args.role}${args.reseller ? `, reseller ${args.reseller}` : ""})`);
   } finally {
@@ -66,6 +68,6 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : String(error));
+  console.error(`user:create failed: ${describeError(error)}`);
   process.exit(1);
 });

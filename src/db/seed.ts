@@ -14,6 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { loadConfig } from "../config.js";
+import { describeError } from "../shared/describe-error.js";
 import { openDatabase } from "./database.js";
 
 export const maxSeedDids = 5_000_000;
@@ -497,7 +498,7 @@ function formatSummary(s: SeedSummary): string {
 async function main() {
   const args = parseSeedArgs(process.argv.slice(2));
   const log = (message: string) => console.log(message);
-  const database = await openDatabase(loadConfig(), log);
+  const database = await openDatabase(loadConfig(), log, { shareRunningServer: true });
   try {
     const summary = await seedDemoData(database.url, { dids: args.dids, reset: args.reset, log });
     console.log(formatSummary(summary));
@@ -509,7 +510,7 @@ async function main() {
 const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
   main().catch((error: unknown) => {
-    console.error(`seed failed: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`seed failed: ${describeError(error)}`);
     process.exit(1);
   });
 }

@@ -9,7 +9,8 @@ import { createTestDatabase, signIn } from "../helpers/app.js";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 
-function run(databaseUrl: string, args: string[], stdin: string): Promise<{ code: number | null; output: string }> {
+/** Runs the CLI; stdin undefined leaves it open, as a prompt nobody answers. */
+function run(databaseUrl: string, args: string[], stdin: string | undefined): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(projectRoot, "dist/src/cli/user-create.js"), ...args], {
       env: { ...process.env, DATABASE_URL: databaseUrl },
@@ -18,8 +19,12 @@ function run(databaseUrl: string, args: string[], stdin: string): Promise<{ code
     let output = "";
     child.stdout.on("data", (c) => (output += c));
     child.stderr.on("data", (c) => (output += c));
-    child.on("exit", (code) => resolve({ code, output }));
-    child.stdin.end(stdin);
+    const waiting = setTimeout(() => child.kill(), 20_000);
+    child.on("exit", (code) => {
+      clearTimeout(waiting);
+      resolve({ code, output });
+    });
+    if (stdin !== undefined) child.stdin.end(stdin);
   });
 }
 
@@ -40,9 +45,9 @@ t.test("user:create", async (t) => {
 
   const cases: [string[], string, RegExp][] = [
     [["--username", "ops", "--role", "support"], "another password\n", /taken/],
-    [["--username", "x2", "--role", "reseller", "--reseller", "Nope"], "another password\n", /reseller: That reseller does not exist/],
+    [["--username", "x2", "--role", "reseller", "--reseller", "Nope"], "another password\n", /reseller: There is no reseller "Nope". Resellers: "Acme Telecom"/],
     [["--username", "x3", "--role", "wizard"], "another password\n", /not a valid role/],
-    [["--username", "x4", "--role", "support"], "short\n", /at least 10/],
+    [["--username", "xx4", "--role", "support"], "short\n", /at least 10/],
     [["--role", "support"], "another password\n", /usage/],
     [["--username", "x5", "--role", "support", "--password", "nope"], "", /unknown argument "--password"/],
   ];
@@ -52,4 +57,19 @@ t.test("user:create", async (t) => {
     t.match(res.output, message);
   }
   t.equal(await db.user.count(), 1, "nothing else was created");
+
+  // With the password prompt left unanswered, a wrong argument must still be answered at once.
+  const unanswered: [string[], RegExp][] = [
+    [["--username", "xx6", "--role", "reseller", "--reseller", "Nope"], /There is no reseller "Nope"/],
+    [["--username", "ops", "--role", "support"], /taken/],
+    [["--username", "xx7", "--role", "wizard"], /not a valid role/],
+    [["--username", "a b", "--role", "support"], /Use 3 to 64 letters/],
+    [["--username", "xx8", "--role", "reseller"], /reseller: Choose a reseller/],
+  ];
+  for (const [args, message] of unanswered) {
+    const res = await run(url, args, undefined);
+    t.equal(res.code, 1, `${args.join(" ")}: refused before the password is asked for`);
+    t.match(res.output, message);
+    t.notMatch(res.output, /undefined/);
+  }
 });

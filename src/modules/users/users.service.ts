@@ -39,19 +39,25 @@ export interface UserForm extends RoleAndReseller {
 
 export type CreateUserResult = { ok: true; username: string } | { ok: false; form: UserForm; errors: FieldErrors };
 
-export async function createUser(db: Db, body: Record<string, unknown>): Promise<CreateUserResult> {
-  const r = new FieldReader(body);
+/** Username, role and reseller of a new user, checked (the password is checked apart). */
+async function readNewUser(db: Db, r: FieldReader): Promise<UserForm> {
   const username = r.text("username", "Username", 64, { required: true });
   if (username && !usernamePattern.test(username)) r.fail("username", "Use 3 to 64 letters, digits, dots, dashes, underscores or @.");
   const roleAndReseller = await readRoleAndReseller(db, r);
-  const password = r.raw("password");
-  const problem = passwordProblem(password, username);
-  if (problem) r.fail("password", problem);
   if (username && !r.errors.username && (await repo.usernameTaken(db, username))) r.fail("username", `The username “${username}” is taken.`);
-  const form = { username, ...roleAndReseller };
+  return { username, ...roleAndReseller };
+}
+
+export async function createUser(db: Db, body: Record<string, unknown>): Promise<CreateUserResult> {
+  const r = new FieldReader(body);
+  const form = await readNewUser(db, r);
+  const password = r.raw("password");
+  const problem = passwordProblem(password, form.username);
+  if (problem) r.fail("password", problem);
   if (!r.ok) return { ok: false, form, errors: r.errors };
+  const { username } = form;
   try {
-    await repo.createUser(db, { username: username!, passwordHash: await hashPassword(password!), role: roleAndReseller.role!, resellerId: roleAndReseller.resellerId ?? null });
+    await repo.createUser(db, { username: username!, passwordHash: await hashPassword(password!), role: form.role!, resellerId: form.resellerId ?? null });
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     return { ok: false, form, errors: { username: `The username “${username}” is taken.` } };
@@ -116,14 +122,30 @@ export async function ensureFirstAdmin(db: Db): Promise<{ username: string; pass
   return { username: "admin", password };
 }
 
-/** For `npm run user:create`: the same rules as the Users page. */
-export async function createUserFromShell(db: Db, input: { username: string; role: string; reseller?: string; password: string }): Promise<CreateUserResult> {
+/**
+ * For `npm run user:create`: the same rules as the Users page. Everything but the password
+ * is checked before `askPassword` is called, so nobody types a password twice only to
+ * learn that the reseller was misspelt.
+ */
+export async function createUserFromShell(
+  db: Db,
+  input: { username: string; role: string; reseller?: string },
+  askPassword: () => Promise<string>,
+): Promise<CreateUserResult> {
   let resellerId = "";
-  if (input.reseller) {
-    const wanted = input.reseller.toLowerCase();
-    const found = (await listResellerOptions(db, everything)).find((r) => r.name.toLowerCase() === wanted || String(r.id) === input.reseller);
-    if (!found) return { ok: false, form: { username: input.username }, errors: { reseller: "That reseller does not exist." } };
+  if (input.reseller !== undefined) {
+    const wanted = input.reseller.trim().toLowerCase();
+    const resellers = await listResellerOptions(db, everything);
+    const found = resellers.find((r) => r.name.toLowerCase() === wanted || String(r.id) === wanted);
+    if (!found) {
+      const known = resellers.length > 0 ? ` Resellers: ${resellers.map((r) => `"${r.name}"`).join(", ")}.` : " There are no resellers yet.";
+      return { ok: false, form: { username: input.username }, errors: { reseller: `There is no reseller "${input.reseller}".${known}` } };
+    }
     resellerId = String(found.id);
   }
-  return createUser(db, { username: input.username, role: input.role, reseller: resellerId, password: input.password });
+  const fields = { username: input.username, role: input.role, reseller: resellerId };
+  const checked = new FieldReader(fields);
+  const form = await readNewUser(db, checked);
+  if (!checked.ok) return { ok: false, form, errors: checked.errors };
+  return createUser(db, { ...fields, password: await askPassword() });
 }
