@@ -5,11 +5,10 @@ import Fastify, { LogController, type FastifyServerOptions } from "fastify";
 import compress from "@fastify/compress";
 import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
-import multipart from "@fastify/multipart";
 import type { AppConfig } from "./config.js";
 import { pingDatabase, type Db } from "./db/prisma.js";
 import auth from "./plugins/auth.js";
-import errors from "./plugins/errors.js";
+import errors, { ClientErrorPages } from "./plugins/errors.js";
 import flash from "./plugins/flash.js";
 import htmx from "./plugins/htmx.js";
 import requestLog from "./plugins/request-log.js";
@@ -22,6 +21,7 @@ import operatorRoutes from "./modules/operators/operators.routes.js";
 import resellerRoutes from "./modules/resellers/resellers.routes.js";
 import userRoutes from "./modules/users/users.routes.js";
 import type { Actor } from "./shared/actor.js";
+import { parseFormEncoded } from "./shared/form-encoding.js";
 import { sharedSecret } from "./modules/settings/secrets.repo.js";
 
 declare module "fastify" {
@@ -38,6 +38,7 @@ export interface BuildOptions {
 }
 
 export async function buildApp(config: AppConfig, db: Db, options: BuildOptions = {}) {
+  const clientErrorPages = new ClientErrorPages();
   const app = Fastify({
     logger: options.logger ?? {
       level: config.logLevel,
@@ -47,7 +48,10 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
     // One line per request, written by plugins/request-log.ts with the user in it.
     logController: new LogController({ disableRequestLogging: true }),
     // Hostile or accidental huge path parameters are refused before any handler runs.
-    routerOptions: { maxParamLength: 1000 },
+    // Query strings are decoded strictly, like form bodies (see form-encoding.ts).
+    routerOptions: { maxParamLength: 1000, querystringParser: parseFormEncoded },
+    // What Node's HTTP parser refuses (a URL over the header limit) gets our HTML page.
+    clientErrorHandler: clientErrorPages.handle,
     bodyLimit: 1024 * 1024,
     // Request ids are ours (shown on 5xx pages, found in the log); a client cannot pick them.
     requestIdHeader: false,
@@ -60,9 +64,10 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   app.decorate("config", config);
 
   await app.register(compress, { global: true, threshold: 1024, encodings: ["gzip", "deflate"] });
-  await app.register(formbody, { bodyLimit: config.formBodyLimitBytes });
-  // Imports arrive with a later issue; every multipart limit is set now so no route is born unlimited.
-  await app.register(multipart, { limits: { fileSize: 20 * 1024 * 1024, files: 1, fields: 20, parts: 21, fieldSize: 64 * 1024 } });
+  await app.register(formbody, { bodyLimit: config.formBodyLimitBytes, parser: parseFormEncoded });
+  // No multipart parser here: a multipart body sent to a form route is answered 415, not
+  // read as an empty form. The import routes (a later issue) register @fastify/multipart
+  // in their own scope, with every limit set.
   await app.register(cookie);
   await app.register(htmx);
   await app.register(security, { csrfKey: await sharedSecret(db, "csrf-hmac-key") });
@@ -71,7 +76,7 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   await app.register(flash);
   await app.register(staticFiles);
   await app.register(viewPlugin, { cacheTemplates: config.cacheTemplates });
-  await app.register(errors);
+  await app.register(errors, { clientErrorPages });
 
   app.get("/", (_request, reply) => reply.redirect("/dids", 302));
   // For load balancers and the container's health check: the app and its database answer.

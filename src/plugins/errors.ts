@@ -1,8 +1,9 @@
 // One place for failures. A 4xx page says what went wrong and how to go on; a 5xx page
 // says sorry and shows the request id, which the server log carries with the stack.
 // No stack trace or internal message ever reaches a page, even when a template fails.
+import type { Socket } from "node:net";
 import fp from "fastify-plugin";
-import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { layoutData } from "./view.js";
 
 const clientMessages: Record<number, { title: string; message: string }> = {
@@ -10,9 +11,11 @@ const clientMessages: Record<number, { title: string; message: string }> = {
   403: { title: "Not allowed", message: "You are not allowed to do that." },
   404: { title: "Not found", message: "There is nothing at this address. It may have been deleted, or the link is wrong." },
   405: { title: "Method not allowed", message: "This address does not accept that kind of request." },
+  408: { title: "Request too slow", message: "The request took too long to arrive. Check the connection and try again." },
   414: { title: "Address too long", message: "This address is longer than the server accepts. Shorten the search and try again." },
   413: { title: "Too large", message: "What you sent is larger than this page accepts. Send less at once, or split it into several submissions." },
-  415: { title: "Unsupported content", message: "This page accepts only its own form's content." },
+  415: { title: "Unsupported content", message: "This page accepts only its own form, sent as an ordinary web form. Reload the page and submit it from there." },
+  431: { title: "Address too long", message: "This address (or the request's headers) is longer than the server accepts. Shorten the search and try again." },
   429: { title: "Too many requests", message: "Too many attempts in a short time. Wait a few minutes and try again." },
 };
 const serverMessage = { title: "Sorry, something went wrong", message: "The server could not finish this request. Please try again in a moment." };
@@ -38,7 +41,41 @@ export async function renderError(request: FastifyRequest, reply: FastifyReply, 
   return reply.code(status).type("text/html; charset=utf-8").send(html);
 }
 
-export default fp(async (app) => {
+/**
+ * Requests that Node's HTTP parser refuses (a URL over the header limit: 431; a malformed
+ * request: 400; too slow: 408) never reach Fastify's routes, and its default answer is
+ * JSON. These pages are rendered once, when the app is ready, from the same template as
+ * every other error page.
+ */
+export class ClientErrorPages {
+  private readonly pages = new Map<number, string>();
+
+  async render(app: FastifyInstance): Promise<void> {
+    for (const status of [400, 408, 431]) {
+      const { title, message } = clientMessages[status]!;
+      this.pages.set(status, await app.view("errors/error", { title, message, status, tab: "", assets: app.assets, csrfToken: "", actor: undefined, flash: undefined }));
+    }
+  }
+
+  /** Fastify's clientErrorHandler: writes the page on the raw socket and closes it. */
+  readonly handle = (error: Error & { code?: string }, socket: Socket): void => {
+    if (error.code === "ECONNRESET" || socket.destroyed) return;
+    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    const reason = { 400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large" }[status];
+    const body = Buffer.from(this.pages.get(status) ?? `<!doctype html><title>${clientMessages[status]!.title}</title><h1>${clientMessages[status]!.title}</h1><p>${clientMessages[status]!.message}</p>`);
+    if (socket.writable) {
+      socket.write(
+        `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ${body.length}\r\n` +
+          "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nContent-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\nConnection: close\r\n\r\n",
+      );
+      socket.write(body);
+    }
+    socket.destroy();
+  };
+}
+
+export default fp<{ clientErrorPages?: ClientErrorPages }>(async (app, { clientErrorPages }) => {
+  if (clientErrorPages) app.addHook("onReady", () => clientErrorPages.render(app));
   app.setNotFoundHandler((request, reply) => renderError(request, reply, 404));
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;

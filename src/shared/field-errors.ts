@@ -1,8 +1,11 @@
 // Field-level validation shared by every form and query parser: each reader returns the
 // value or records a message under the field's name, so a page can show all problems at
 // once, each next to its field.
+import { UndecodableText } from "./form-encoding.js";
 
 export type FieldErrors = Record<string, string>;
+
+const undecodable = "This field arrived with characters that are not valid text (bad %-encoding or not UTF-8). Retype it.";
 
 export class FieldReader {
   readonly errors: FieldErrors = {};
@@ -23,6 +26,7 @@ export class FieldReader {
     const value = this.source[field];
     if (value === undefined) return undefined;
     if (Array.isArray(value)) return this.fail(field, "Give this field once.");
+    if (value instanceof UndecodableText) return this.fail(field, undecodable);
     if (typeof value !== "string") return this.fail(field, "This field must be text.");
     return value;
   }
@@ -31,7 +35,8 @@ export class FieldReader {
   list(field: string): string[] {
     const value = this.source[field];
     if (value === undefined) return [];
-    const values = Array.isArray(value) ? value : [value];
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    if (values.some((v) => v instanceof UndecodableText)) this.fail(field, undecodable);
     return values.filter((v): v is string => typeof v === "string" && v !== "");
   }
 
