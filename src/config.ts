@@ -22,9 +22,14 @@ export interface AppConfig {
   sessionAbsoluteHours: number;
   /** Behind a reverse proxy: trust X-Forwarded-* (client IP, https) from these hops. */
   trustProxy: boolean | string;
-  /** Sign-in attempts allowed per client IP, and per username, in signInWindowMinutes. */
-  signInAttemptsPerIp: number;
-  signInAttemptsPerUsername: number;
+  /**
+   * Wrong passwords allowed in signInWindowMinutes: per (username, client IP), which also
+   * caps a signed-in user's current-password checks; per client IP across usernames; and
+   * per username across IPs (a looser ceiling, see modules/auth/sign-in-throttle.ts).
+   */
+  signInFailuresPerUsernameAndIp: number;
+  signInFailuresPerIp: number;
+  signInFailuresPerUsername: number;
   signInWindowMinutes: number;
   /** Templates are cached until restart; off while developing views. */
   cacheTemplates: boolean;
@@ -47,7 +52,16 @@ function trustProxy(raw: string | undefined): boolean | string {
   return raw;
 }
 
+/** Settings that changed meaning: silently ignoring one could loosen a limit someone set. */
+const replacedSettings: Record<string, string> = {
+  SIGNIN_ATTEMPTS_PER_IP: "SIGNIN_FAILURES_PER_IP",
+  SIGNIN_ATTEMPTS_PER_USERNAME: "SIGNIN_FAILURES_PER_USERNAME_AND_IP and SIGNIN_FAILURES_PER_USERNAME",
+};
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  for (const [old, replacement] of Object.entries(replacedSettings)) {
+    if (env[old] !== undefined && env[old] !== "") throw new Error(`${old} is no longer read (only failed sign-ins count now): set ${replacement} instead`);
+  }
   const maxCreateDids = integer(env, "MAX_CREATE_DIDS", 100_000, 1, 1_000_000);
   // Twice the allowed count of 20-digit numbers (with separators and form encoding) must
   // still reach the validator and get a clear message at the field, not a bare 413.
@@ -63,8 +77,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sessionIdleMinutes: integer(env, "SESSION_IDLE_MINUTES", 120, 1, 7 * 24 * 60),
     sessionAbsoluteHours: integer(env, "SESSION_ABSOLUTE_HOURS", 12, 1, 90 * 24),
     trustProxy: trustProxy(env.TRUST_PROXY),
-    signInAttemptsPerIp: integer(env, "SIGNIN_ATTEMPTS_PER_IP", 60, 1, 100_000),
-    signInAttemptsPerUsername: integer(env, "SIGNIN_ATTEMPTS_PER_USERNAME", 10, 1, 100_000),
+    signInFailuresPerUsernameAndIp: integer(env, "SIGNIN_FAILURES_PER_USERNAME_AND_IP", 10, 1, 100_000),
+    signInFailuresPerIp: integer(env, "SIGNIN_FAILURES_PER_IP", 60, 1, 100_000),
+    signInFailuresPerUsername: integer(env, "SIGNIN_FAILURES_PER_USERNAME", 100, 1, 100_000),
     signInWindowMinutes: integer(env, "SIGNIN_WINDOW_MINUTES", 15, 1, 24 * 60),
     cacheTemplates: env.NODE_ENV !== "development",
   };

@@ -5,7 +5,6 @@
 import fp from "fastify-plugin";
 import helmet from "@fastify/helmet";
 import csrf from "@fastify/csrf-protection";
-import rateLimit from "@fastify/rate-limit";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { tokenHash } from "../modules/auth/auth.service.js";
 
@@ -56,10 +55,6 @@ export default fp<{ csrfKey: string }>(async (app, { csrfKey }) => {
     // Same-origin resources only; nothing here is meant to be embedded elsewhere.
     crossOriginResourcePolicy: { policy: "same-origin" },
   });
-
-  // Limits are set where they apply (sign-in counts attempts per IP and per username).
-  // The counters live in this process: several instances each count on their own.
-  await app.register(rateLimit, { global: false });
 
   await app.register(csrf, {
     cookieKey: csrfCookie,

@@ -1,7 +1,7 @@
 // Signing in and out, sessions and their ends, the way back to a bookmarked URL, rate
 // limits, and the user's own password.
 import { createHash } from "node:crypto";
-import t from "tap";
+import t, { type Test } from "tap";
 import { buildTestApp, form, html, signIn, testPassword, text } from "../helpers/app.js";
 import { makeUser } from "../helpers/factories.js";
 
@@ -21,7 +21,7 @@ async function attempt(app: App, fields: Record<string, string>, remoteAddress =
 
 t.test("signing in", async (t) => {
   // Limits are tested on their own below; here they must not get in the way.
-  const { app, db, signInAs } = await buildTestApp(t, { signInAttemptsPerUsername: 1000, signInAttemptsPerIp: 1000 });
+  const { app, db, signInAs } = await buildTestApp(t, { signInFailuresPerUsernameAndIp: 1000, signInFailuresPerIp: 1000, signInFailuresPerUsername: 1000 });
   await signInAs({ role: "support", username: "helen" });
 
   t.test("a bookmarked URL survives the sign-in detour", async (t) => {
@@ -106,46 +106,113 @@ t.test("signing in", async (t) => {
 
 });
 
-t.test("sign-in limits", async (t) => {
-  const { app, db } = await buildTestApp(t, { signInAttemptsPerUsername: 3, signInAttemptsPerIp: 8 });
+const times = <T>(n: number, f: (i: number) => T) => Array.from({ length: n }, (_, i) => f(i));
 
-  t.test("sign-in attempts are limited per username", async (t) => {
+/** The status codes of requests made one after another. */
+async function codes(requests: (() => Promise<{ statusCode: number }>)[]): Promise<number[]> {
+  const out = [];
+  for (const request of requests) out.push((await request()).statusCode);
+  return out;
+}
+
+const tooManySignIns = /^Too many sign-in attempts\. Try again in \d+ minutes?\.$/;
+
+/** A 429 that says how long to wait, in its header and its words, within the window. */
+function assertWait(t: Test, res: Awaited<ReturnType<typeof attempt>>, words: RegExp, errorSelector = "#signin-error") {
+  t.equal(res.statusCode, 429);
+  const seconds = Number(res.headers["retry-after"]);
+  t.ok(seconds > 0 && seconds <= 15 * 60, `Retry-After: ${res.headers["retry-after"]}`);
+  t.match(text(html(res.body).querySelector(errorSelector)), words);
+}
+
+t.test("sign-in limits count wrong passwords only", async (t) => {
+  // 3 wrong per (username, address), 8 per address, 5 per username from anywhere.
+  const { app, db } = await buildTestApp(t, { signInFailuresPerUsernameAndIp: 3, signInFailuresPerIp: 8, signInFailuresPerUsername: 5, signInWindowMinutes: 15 });
+
+  t.test("successful sign-ins never count", async (t) => {
+    await makeUser(db, { role: "support", username: "steady" });
+    const good = await codes(times(15, () => () => attempt(app, { username: "steady", password: testPassword }, "10.1.0.1")));
+    t.same(good, times(15, () => 303), "15 sign-ins in a row from one address, over every limit");
+    const wrong = await codes(times(4, (i) => () => attempt(app, { username: "steady", password: `guess ${i}` }, "10.1.0.1")));
+    t.same(wrong, [401, 401, 401, 429], "wrong passwords still count from zero up to the limit");
+  });
+
+  t.test("wrong passwords are limited per username and address", async (t) => {
     await makeUser(db, { role: "support", username: "target" });
-    for (let i = 0; i < 3; i++) t.equal((await attempt(app, { username: "target", password: `guess ${i}` }, `10.1.0.${i}`)).statusCode, 401);
-    const limited = await attempt(app, { username: "target", password: testPassword }, "10.1.0.9");
-    t.equal(limited.statusCode, 429, "even the right password waits now");
-    t.match(text(html(limited.body).querySelector("#signin-error")), /Too many sign-in attempts\. Try again in \d+ minutes?\./);
-    t.ok(Number(limited.headers["retry-after"]) > 0);
-    const ghost = [];
-    for (let i = 0; i < 4; i++) ghost.push((await attempt(app, { username: "no-such-user", password: `guess ${i}` }, `10.1.1.${i}`)).statusCode);
+    const wrong = await codes(times(3, (i) => () => attempt(app, { username: "target", password: `guess ${i}` }, "10.2.0.1")));
+    t.same(wrong, [401, 401, 401]);
+    const limited = await attempt(app, { username: "target", password: testPassword }, "10.2.0.1");
+    assertWait(t, limited, tooManySignIns);
+    t.equal(html(limited.body).querySelector("#u-username")?.getAttribute("value"), "target", "the username is kept");
+    t.equal((await attempt(app, { username: "target", password: testPassword }, "10.2.0.2")).statusCode, 303, "the right password from another address signs in");
+    t.equal((await attempt(app, { username: "TARGET", password: testPassword }, "10.2.0.1")).statusCode, 429, "the locked address waits, however the name is spelled");
+    const ghost = await codes(times(4, (i) => () => attempt(app, { username: "no-such-user", password: `guess ${i}` }, "10.2.1.1")));
     t.same(ghost, [401, 401, 401, 429], "an unknown username is limited the same way");
-    await makeUser(db, { role: "support", username: "bystander" });
-    t.equal((await attempt(app, { username: "bystander", password: testPassword }, "10.1.0.10")).statusCode, 303, "other users are not affected");
+    const ghostLimited = await attempt(app, { username: "no-such-user", password: "guess" }, "10.2.1.1");
+    t.equal(text(html(ghostLimited.body).querySelector("#signin-error")), text(html(limited.body).querySelector("#signin-error")), "in the same words");
   });
 
-  t.test("sign-in attempts are limited per client IP", async (t) => {
-    const codes = [];
-    for (let i = 0; i < 9; i++) codes.push((await attempt(app, { username: `spray${i}`, password: "guess" }, "10.2.0.1")).statusCode);
-    t.same(codes, [401, 401, 401, 401, 401, 401, 401, 401, 429]);
+  t.test("wrong passwords are limited per address across usernames", async (t) => {
     await makeUser(db, { role: "support", username: "walker" });
-    t.equal((await attempt(app, { username: "walker", password: testPassword }, "10.2.0.1")).statusCode, 429);
-    t.equal((await attempt(app, { username: "walker", password: testPassword }, "10.2.0.2")).statusCode, 303, "another IP is not affected");
+    t.same(await codes(times(8, () => () => attempt(app, { username: "walker", password: testPassword }, "10.3.0.1"))), times(8, () => 303), "sign-ins first: they do not count");
+    const spray = await codes(times(9, (i) => () => attempt(app, { username: `spray${i}`, password: "guess" }, "10.3.0.1")));
+    t.same(spray, [401, 401, 401, 401, 401, 401, 401, 401, 429]);
+    assertWait(t, await attempt(app, { username: "walker", password: testPassword }, "10.3.0.1"), tooManySignIns);
+    t.equal((await attempt(app, { username: "walker", password: testPassword }, "10.3.0.2")).statusCode, 303, "another address is not affected");
   });
 
-  t.test("parallel guesses cannot slip past the counter", async (t) => {
+  t.test("IPv6 clients are counted by their /64", async (t) => {
+    await makeUser(db, { role: "support", username: "six" });
+    const wrong = await codes(times(4, (i) => () => attempt(app, { username: "six", password: `guess ${i}` }, `2001:db8:6:6::${i + 1}`)));
+    t.same(wrong, [401, 401, 401, 429], "four addresses of one /64 are one client");
+    t.equal((await attempt(app, { username: "six", password: testPassword }, "2001:db8:6:7::1")).statusCode, 303, "the next /64 is another");
+  });
+
+  t.test("refused attempts count nowhere", async (t) => {
+    await makeUser(db, { role: "support", username: "locked" });
+    t.same(await codes(times(3, (i) => () => attempt(app, { username: "locked", password: `guess ${i}` }, "10.4.0.1"))), [401, 401, 401]);
+    t.same(await codes(times(10, (i) => () => attempt(app, { username: "locked", password: `more ${i}` }, "10.4.0.1"))), times(10, () => 429), "hammering the locked door");
+    const others = await codes(times(6, (i) => () => attempt(app, { username: `other${i}`, password: "guess" }, "10.4.0.1")));
+    t.same(others, [401, 401, 401, 401, 401, 429], "the address's own count went on from 3 failures, not 13");
+  });
+
+  t.test("the per-username ceiling: every address gets one guess, the real user gets in", async (t) => {
+    await makeUser(db, { role: "support", username: "celeb" });
+    const spread = await codes(times(5, (i) => () => attempt(app, { username: "celeb", password: `guess ${i}` }, `10.5.0.${i + 1}`)));
+    t.same(spread, [401, 401, 401, 401, 401], "five wrong passwords from five addresses reach the ceiling");
+    // An address with one failure of its own (under its limit of 3) waits, even with the right password.
+    assertWait(t, await attempt(app, { username: "celeb", password: testPassword }, "10.5.0.1"), tooManySignIns);
+    t.equal((await attempt(app, { username: "celeb", password: testPassword }, "10.5.1.1")).statusCode, 303, "the right password from a clean address signs in");
+    t.equal((await attempt(app, { username: "celeb", password: "guess again" }, "10.5.1.2")).statusCode, 401, "a wrong one from a clean address is checked");
+    t.equal((await attempt(app, { username: "celeb", password: testPassword }, "10.5.1.2")).statusCode, 429, "and that address is refused from then on");
+    const burst = await Promise.all(times(10, (i) => attempt(app, { username: "celeb", password: `burst ${i}` }, "10.5.2.1")));
+    t.same([burst.filter((r) => r.statusCode === 401).length, burst.filter((r) => r.statusCode === 429).length], [1, 9], "a parallel burst from a clean address: one guess");
+    t.equal((await attempt(app, { username: "bystander", password: "guess" }, "10.5.0.1")).statusCode, 401, "other usernames are not affected");
+  });
+
+  t.test("a parallel burst from one address cannot slip past the counter", async (t) => {
     await makeUser(db, { role: "support", username: "burst" });
-    const codes = await Promise.all(Array.from({ length: 12 }, (_, i) => attempt(app, { username: "burst", password: `guess ${i}` }, `10.3.0.${i}`)));
-    t.equal(codes.filter((r) => r.statusCode === 401).length, 3, "only 3 passwords were checked");
-    t.equal(codes.filter((r) => r.statusCode === 429).length, 9);
+    const burst = await Promise.all(times(20, (i) => attempt(app, { username: "burst", password: `guess ${i}` }, "10.6.0.1")));
+    t.same([burst.filter((r) => r.statusCode === 401).length, burst.filter((r) => r.statusCode === 429).length], [3, 17], "only 3 passwords were checked");
+    for (const res of burst.filter((r) => r.statusCode === 429)) t.ok(Number(res.headers["retry-after"]) > 0, "Retry-After");
+    assertWait(t, await attempt(app, { username: "burst", password: testPassword }, "10.6.0.1"), tooManySignIns);
+    t.equal((await attempt(app, { username: "burst", password: testPassword }, "10.6.0.2")).statusCode, 303, "the right password from another address signs in");
   });
 
   t.test("a username is one counter however it is spelled", async (t) => {
     await makeUser(db, { role: "support", username: "casey" });
-    const codes = [];
-    for (const name of ["casey", "CASEY", " Casey ", "cAsEy"]) codes.push((await attempt(app, { username: name, password: "guess" }, "10.4.0.1")).statusCode);
-    t.same(codes, [401, 401, 401, 429]);
-    const dotless = await attempt(app, { username: "cas\u0130y", password: testPassword }, "10.4.0.2");
+    const spelled = await codes(["casey", "CASEY", " Casey ", "cAsEy"].map((name) => () => attempt(app, { username: name, password: "guess" }, "10.7.0.1")));
+    t.same(spelled, [401, 401, 401, 429]);
+    const dotless = await attempt(app, { username: "cas\u0130y", password: testPassword }, "10.7.0.2");
     t.equal(dotless.statusCode, 401, "non-ASCII look-alikes are not usernames at all");
+  });
+
+  t.test("a disabled account with its right password is no guess", async (t) => {
+    await makeUser(db, { role: "support", username: "retired" });
+    await db.user.update({ where: { username: "retired" }, data: { disabled: true } });
+    const told = await codes(times(5, () => () => attempt(app, { username: "retired", password: testPassword }, "10.8.0.1")));
+    t.same(told, times(5, () => 401), "told it is disabled, again and again");
+    t.same(await codes(times(4, (i) => () => attempt(app, { username: "retired", password: `guess ${i}` }, "10.8.0.1"))), [401, 401, 401, 429], "wrong passwords count");
   });
 });
 
@@ -225,6 +292,24 @@ t.test("changing one's own password", async (t) => {
   t.equal((await elsewhere.inject({ url: "/dids" })).statusCode, 303, "the other session is signed out");
   await t.rejects(signIn(app, "kim"), /401/, "the old password no longer works");
   t.ok(await signIn(app, "kim", "a brand new password"));
+});
+
+t.test("current-password checks count wrong passwords only", async (t) => {
+  const { app, signInAs } = await buildTestApp(t, { signInFailuresPerUsernameAndIp: 3 });
+  const pat = await signInAs({ role: "support", username: "pat" });
+  const change = (fields: Record<string, string>) => pat.inject({ method: "POST", url: "/account/password", ...form(fields) });
+  const tooShort = await codes(times(5, () => () => change({ current: testPassword, password: "short", repeat: "short" })));
+  t.same(tooShort, times(5, () => 422), "the right current password with a refused new one, five times: no guess");
+  const wrong = await codes(times(3, (i) => () => change({ current: `guess ${i}`, password: "a brand new password", repeat: "a brand new password" })));
+  t.same(wrong, [422, 422, 422]);
+  const limited = await change({ current: testPassword, password: "a brand new password", repeat: "a brand new password" });
+  assertWait(t, limited, /^Too many attempts\. Try again in \d+ minutes?\.$/, "#current-error");
+  t.ok(await signIn(app, "pat"), "the password is unchanged");
+
+  const lee = await signInAs({ role: "support", username: "lee" });
+  const burst = await Promise.all(times(10, (i) => lee.inject({ method: "POST", url: "/account/password", ...form({ current: `guess ${i}`, password: "a brand new password", repeat: "a brand new password" }) })));
+  t.same([burst.filter((r) => r.statusCode === 422).length, burst.filter((r) => r.statusCode === 429).length], [3, 7], "a parallel burst: only 3 checked");
+  t.equal((await lee.inject({ method: "POST", url: "/account/password", ...form({ current: testPassword, password: "a brand new password", repeat: "a brand new password" }) })).statusCode, 429, "then even the right one waits");
 });
 
 t.test("the session cookie is Secure over HTTPS, trusting a proxy only when configured", async (t) => {

@@ -5,30 +5,26 @@ import { signInNext } from "../../plugins/auth.js";
 import { csrfCookie } from "../../plugins/security.js";
 import { normalizeUsername } from "../users/usernames.js";
 import * as service from "./auth.service.js";
+import { createSignInThrottle } from "./sign-in-throttle.js";
 
 type Body = Record<string, unknown>;
-type Limit = { isAllowed: true } | { isAllowed: false; isExceeded: boolean; ttl: number };
 
-/** Minutes to wait when any of these limits is exceeded, else undefined. */
-function waitMinutes(limits: Limit[]): number | undefined {
-  const ttls = limits.flatMap((limit) => (!limit.isAllowed && limit.isExceeded ? [limit.ttl] : []));
-  return ttls.length > 0 ? Math.max(1, Math.ceil(Math.max(...ttls) / 60_000)) : undefined;
+/** The wait, in the words of the sign-in page and the password form. */
+function tryAgainIn(retryAfterSeconds: number): string {
+  const minutes = Math.ceil(retryAfterSeconds / 60);
+  return `Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
 }
 
 export default async function authRoutes(app: FastifyInstance, options: { config: AppConfig }) {
   const { config } = options;
   const policy = { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours };
-  const timeWindow = config.signInWindowMinutes * 60_000;
-  // Every attempt counts, before the password is checked, so that a burst of parallel
-  // guesses cannot all pass one counter read. Per client IP (IPv6 by its /64), and per
-  // username whatever the IP.
-  const attemptsPerIp = app.createRateLimit({ max: config.signInAttemptsPerIp, timeWindow });
-  const attemptsPerUsername = app.createRateLimit({
-    max: config.signInAttemptsPerUsername,
-    timeWindow,
-    keyGenerator: (request) => `user:${normalizeUsername((request.body as Body | undefined)?.username) ?? "(not a username)"}`,
+  // Only wrong passwords count (see sign-in-throttle.ts for what is counted and why).
+  const throttle = createSignInThrottle({
+    failuresPerUsernameAndAddress: config.signInFailuresPerUsernameAndIp,
+    failuresPerAddress: config.signInFailuresPerIp,
+    failuresPerUsername: config.signInFailuresPerUsername,
+    windowMinutes: config.signInWindowMinutes,
   });
-  const passwordChecks = app.createRateLimit({ max: config.signInAttemptsPerUsername, timeWindow, keyGenerator: (request) => `password:${request.actor?.userId}` });
 
   const renderSignIn = (reply: FastifyReply, data: { next: string; username?: string; error?: string }, status = 200) =>
     reply.render({ page: "auth/signin" }, { title: "Sign in", tab: "", ...data }, status);
@@ -43,13 +39,16 @@ export default async function authRoutes(app: FastifyInstance, options: { config
     const body = request.body ?? {};
     const next = signInNext(body.next);
     const typed = typeof body.username === "string" ? body.username.slice(0, 64) : "";
-    const wait = waitMinutes(await Promise.all([attemptsPerIp(request), attemptsPerUsername(request)]));
-    if (wait !== undefined) {
-      reply.header("retry-after", String(wait * 60));
+    const gate = await throttle.signIn(normalizeUsername(body.username), request.ip);
+    if (!gate.allowed) {
+      reply.header("retry-after", String(gate.retryAfterSeconds));
       // The same words whether or not the username exists.
-      return renderSignIn(reply, { next, username: typed, error: `Too many sign-in attempts. Try again in ${wait} minute${wait === 1 ? "" : "s"}.` }, 429);
+      return renderSignIn(reply, { next, username: typed, error: `Too many sign-in attempts. ${tryAgainIn(gate.retryAfterSeconds)}` }, 429);
     }
+    // An error from here on keeps the attempt counted: failing closed.
     const result = await service.signIn(app.db, body, policy);
+    // A disabled account is named only after its right password: that was no guess either.
+    if (result.ok || result.reason === "disabled") await gate.notAGuess();
     if (!result.ok) {
       // The attempted name is not logged: it is often a password typed in the wrong field.
       request.log.info({ reason: result.reason }, "sign-in refused");
@@ -75,9 +74,13 @@ export default async function authRoutes(app: FastifyInstance, options: { config
 
   app.post<{ Body: Body }>("/account/password", { config: { access: "read" }, bodyLimit: smallFormBodyLimit }, async (request, reply) => {
     // A stolen session must not become a way to guess the current password.
-    const wait = waitMinutes([await passwordChecks(request)]);
-    if (wait !== undefined) return renderPasswordForm(reply, { current: `Too many attempts. Try again in ${wait} minute${wait === 1 ? "" : "s"}.` }, 429);
+    const gate = await throttle.currentPassword(request.actor!.userId);
+    if (!gate.allowed) {
+      reply.header("retry-after", String(gate.retryAfterSeconds));
+      return renderPasswordForm(reply, { current: `Too many attempts. ${tryAgainIn(gate.retryAfterSeconds)}` }, 429);
+    }
     const result = await service.changeOwnPassword(app.db, request.actor!, request.sessionToken!, request.body ?? {});
+    if (result.ok || result.currentPasswordRight) await gate.notAGuess();
     if (!result.ok) return renderPasswordForm(reply, result.errors, 422);
     reply.setFlash("Your password is changed. Your other sessions were signed out.");
     return reply.redirectAfterPost("/dids");

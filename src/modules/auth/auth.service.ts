@@ -82,7 +82,8 @@ export async function purgeExpiredSessions(db: Db, policy: SessionPolicy, now = 
   return sessions.deleteExpiredSessions(db, now, new Date(now.getTime() - policy.idleMinutes * 60_000));
 }
 
-export type ChangePasswordResult = { ok: true } | { ok: false; errors: FieldErrors };
+/** `currentPasswordRight`: the form failed for another reason, so it was no guess. */
+export type ChangePasswordResult = { ok: true } | { ok: false; errors: FieldErrors; currentPasswordRight: boolean };
 
 /** Changing one's password ends one's other sessions (a stolen session dies with it). */
 export async function changeOwnPassword(db: Db, actor: Actor, token: string, body: Record<string, unknown>): Promise<ChangePasswordResult> {
@@ -92,11 +93,12 @@ export async function changeOwnPassword(db: Db, actor: Actor, token: string, bod
   const repeat = r.raw("repeat") ?? "";
   const errors: FieldErrors = { ...r.errors };
   const storedHash = await users.findPasswordHash(db, actor.userId);
-  if (!storedHash || !current || !(await verifyPassword(storedHash, current))) errors.current = "This is not your current password.";
+  const currentPasswordRight = Boolean(storedHash && current && (await verifyPassword(storedHash, current)));
+  if (!currentPasswordRight) errors.current = "This is not your current password.";
   const problem = passwordProblem(next, actor.username);
   if (problem) errors.password = problem;
   else if (next !== repeat) errors.repeat = "The two new passwords differ.";
-  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  if (Object.keys(errors).length > 0) return { ok: false, errors, currentPasswordRight };
   await db.$transaction(async (tx) => {
     await users.setPasswordHash(tx, actor.userId, await hashPassword(next));
     await sessions.deleteUserSessions(tx, actor.userId, tokenHash(token));
