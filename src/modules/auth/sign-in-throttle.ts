@@ -14,7 +14,7 @@
 //
 // The counters live in this process (rate-limiter-flexible's memory store); `counter()` is
 // the one place that picks the store, so several app instances can share one later.
-import { isIPv6 } from "node:net";
+import ipaddr from "ipaddr.js";
 import { RateLimiterMemory, type RateLimiterAbstract, type RateLimiterRes } from "rate-limiter-flexible";
 
 export interface ThrottleLimits {
@@ -46,22 +46,11 @@ export interface SignInThrottle {
 
 /** The counting key of a client address: IPv4 as is, IPv6 by its /64, IPv4-mapped IPv6 as IPv4. */
 export function addressKey(ip: string): string {
-  const address = ip.replace(/%.*$/, "").toLowerCase();
-  if (!isIPv6(address)) return address;
-  const [head = "", tail] = address.split("::");
-  const groups = (part: string) => (part === "" ? [] : part.split(":").flatMap(ipv6Groups));
-  const front = groups(head);
-  const back = tail === undefined ? [] : groups(tail);
-  const full = [...front, ...Array<number>(8 - front.length - back.length).fill(0), ...back];
-  if (full.slice(0, 5).every((g) => g === 0) && full[5] === 0xffff) return [full[6]! >> 8, full[6]! & 0xff, full[7]! >> 8, full[7]! & 0xff].join(".");
-  return `${full.slice(0, 4).map((g) => g.toString(16)).join(":")}::/64`;
-}
-
-/** One group of an IPv6 address as numbers; a dotted IPv4 tail is two groups. */
-function ipv6Groups(group: string): number[] {
-  if (!group.includes(".")) return [parseInt(group, 16)];
-  const [a = 0, b = 0, c = 0, d = 0] = group.split(".").map(Number);
-  return [(a << 8) | b, (c << 8) | d];
+  const address = ip.replace(/%.*$/, "");
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === "ipv4") return parsed.toString();
+  return `${(parsed as ipaddr.IPv6).parts.slice(0, 4).map((group) => group.toString(16)).join(":")}::/64`;
 }
 
 /** The one place that picks where counters live. */
