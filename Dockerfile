@@ -1,7 +1,8 @@
 # The DID inventory against an external PostgreSQL: docker run -e DATABASE_URL=... -p 3000:3000
+# Node 24 (the current LTS; the app also supports Node 20 and 22, see package.json engines).
 # Stage 1 compiles TypeScript and generates the Prisma client; stage 2 holds production
 # dependencies only and runs as the unprivileged "node" user.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -10,7 +11,7 @@ COPY prisma ./prisma
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000
