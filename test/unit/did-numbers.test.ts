@@ -83,8 +83,17 @@ const malformed: [string, RegExp][] = [
   ["+380441234567 +380441234568", /a \+ can only start a number/],
   ["380441234567 380441234568", /several numbers separated by spaces/],
   ["4930123456 4930123457", /several numbers separated by spaces/],
-  ["38044 12345 67890 12345 6", /3 to 20 digits.*several numbers/],
-  ["+44 (0)20 7183 0000", /\(0\) after a country code/],
+  ["38044 12345 67890 12345 6", /at most 15 digits.*several numbers/],
+  ["+44 (0)20 7183 0000", /a \(0\) is dialled only from inside the country/],
+  ["44 (0)20 7183 0000", /a \(0\) is dialled only from inside the country/],
+  ["380441234567 12345", /at most 15 digits.*several numbers/],
+  ["0800 123 456 0800 123 457", /at most 15 digits/],
+  ["380441234567.0", /decimal \.0/],
+  ["3.8044E+11", /scientific notation/],
+  ["555.", /dots go between digits/],
+  [".555", /dots go between digits/],
+  ["5..5..5", /dots go between digits/],
+  ["+380 44 123 45 67-68", /both ends of a range are full numbers.*12 and 2/],
   ["(020 7183 0000", /brackets must come in pairs/],
   ["020) 7183 0000", /brackets must come in pairs/],
   ["((020)) 7183", /brackets must come in pairs/],
@@ -121,7 +130,18 @@ t.test("200,000 pasted lines exceed the limit", async (t) => {
   const lines = Array.from({ length: 200_000 }, (_, i) => String(380440000000 + i)).join("\n");
   const r = parseDidNumbers(lines, max);
   t.same(r.numbers, []);
-  t.match(r.problems.join(), /holds 200,000 numbers/);
+  t.match(r.problems.join(), /holds at least 200,000 numbers/);
+});
+
+t.test("eight megabytes of tiny entries are refused at once", async (t) => {
+  for (const unit of ["1,", "555,", "x\n"]) {
+    const input = unit.repeat(Math.floor((8 * 1024 * 1024) / unit.length));
+    const started = process.hrtime.bigint();
+    const r = parseDidNumbers(input, max);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    t.match(r.problems.join(), /holds at least [\d,]+ numbers; at most 100,000/, JSON.stringify(unit));
+    t.ok(ms < 1500, `${JSON.stringify(unit)}: answered in ${ms.toFixed(0)} ms`);
+  }
 });
 
 t.test("exactly the limit is accepted", async (t) => {
