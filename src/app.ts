@@ -31,6 +31,10 @@ declare module "fastify" {
   }
 }
 
+function trustHops(hops: number) {
+  return (_address: string, hop: number) => hop < hops;
+}
+
 export interface BuildOptions {
   logger?: FastifyServerOptions["logger"];
   /** Benchmark only: every request acts as this user, with no session lookup. */
@@ -58,7 +62,8 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
     // Unique across restarts and instances, so a 5xx page's id finds one log entry.
     genReqId: () => randomUUID(),
     // Behind a proxy (TRUST_PROXY), the client IP and https come from X-Forwarded-*.
-    trustProxy: config.trustProxy,
+    // A number is the count of proxies in front: trust that many hops from our side.
+    trustProxy: typeof config.trustProxy === "number" ? trustHops(config.trustProxy) : config.trustProxy,
   });
   app.decorate("db", db);
   app.decorate("config", config);
@@ -86,7 +91,7 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   });
   // The htmx dialogs' close button: an empty fragment replaces the dialog.
   app.get("/dialog/close", (_request, reply) => reply.type("text/html; charset=utf-8").send(""));
-  await app.register(authRoutes, { config });
+  await app.register(authRoutes, { config, deviceKey: await sharedSecret(db, "known-device-key") });
   await app.register(didRoutes);
   await app.register(operatorRoutes);
   await app.register(resellerRoutes);

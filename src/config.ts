@@ -21,7 +21,7 @@ export interface AppConfig {
   /** A session ends this long after sign-in, however busy. */
   sessionAbsoluteHours: number;
   /** Behind a reverse proxy: trust X-Forwarded-* (client IP, https) from these hops. */
-  trustProxy: boolean | string;
+  trustProxy: boolean | number | string;
   /**
    * Wrong passwords allowed in signInWindowMinutes: per (username, client IP), which also
    * caps a signed-in user's current-password checks; per client IP across usernames; and
@@ -45,10 +45,15 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
-/** TRUST_PROXY: unset or "false" (default), "true", or a list of proxy addresses/CIDRs. */
-function trustProxy(raw: string | undefined): boolean | string {
+/**
+ * TRUST_PROXY: unset or "false" (default); the number of proxies in front (the client is
+ * the address the outermost one saw); a list of proxy addresses/CIDRs; or "true", which
+ * trusts every X-Forwarded-For entry, so a client can name its own address.
+ */
+function trustProxy(raw: string | undefined): boolean | number | string {
   if (!raw || raw === "false") return false;
   if (raw === "true") return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
   return raw;
 }
 

@@ -14,9 +14,10 @@ async function signInForm(app: App) {
   return { cookies, token: html(page.body).querySelector('input[name="_csrf"]')!.getAttribute("value")! };
 }
 
-async function attempt(app: App, fields: Record<string, string>, remoteAddress = "10.0.0.1") {
+async function attempt(app: App, fields: Record<string, string>, remoteAddress = "10.0.0.1", extra: { cookies?: Record<string, string>; headers?: Record<string, string> } = {}) {
   const { cookies, token } = await signInForm(app);
-  return app.inject({ method: "POST", url: "/signin", ...form({ _csrf: token, ...fields }), cookies, remoteAddress });
+  const { payload, headers } = form({ _csrf: token, ...fields });
+  return app.inject({ method: "POST", url: "/signin", payload, headers: { ...headers, ...extra.headers }, cookies: { ...cookies, ...extra.cookies }, remoteAddress });
 }
 
 t.test("signing in", async (t) => {
@@ -190,6 +191,24 @@ t.test("sign-in limits count wrong passwords only", async (t) => {
     t.equal((await attempt(app, { username: "bystander", password: "guess" }, "10.5.0.1")).statusCode, 401, "other usernames are not affected");
   });
 
+  t.test("past twice the ceiling only a browser that signed in before may try", async (t) => {
+    await makeUser(db, { role: "support", username: "star" });
+    const before = await attempt(app, { username: "star", password: testPassword }, "10.9.0.1");
+    t.equal(before.statusCode, 303);
+    const device = before.cookies.find((c) => c.name === "did_device")!;
+    t.ok(device.httpOnly && device.path === "/signin" && device.sameSite === "Lax", "a known-device cookie, for the sign-in form only");
+    const spread = await codes(times(10, (i) => () => attempt(app, { username: "star", password: `guess ${i}` }, `10.9.1.${i + 1}`)));
+    t.same(spread, times(10, () => 401), "ten addresses, one guess each: the hard cap (twice the ceiling of 5)");
+    assertWait(t, await attempt(app, { username: "star", password: "guess" }, "10.9.2.1"), tooManySignIns);
+    assertWait(t, await attempt(app, { username: "star", password: testPassword }, "10.9.2.2"), tooManySignIns);
+    t.equal((await attempt(app, { username: "star", password: testPassword }, "10.9.3.1", { cookies: { did_device: device.value } })).statusCode, 303, "the known browser signs in, from any address");
+    const [nonce] = device.value.split(".");
+    t.equal((await attempt(app, { username: "star", password: testPassword }, "10.9.3.2", { cookies: { did_device: `${nonce}.forged` } })).statusCode, 429, "a forged cookie is no key");
+    await makeUser(db, { role: "support", username: "fan" });
+    const fan = (await attempt(app, { username: "fan", password: testPassword }, "10.9.4.1")).cookies.find((c) => c.name === "did_device")!;
+    t.equal((await attempt(app, { username: "star", password: testPassword }, "10.9.4.2", { cookies: { did_device: fan.value } })).statusCode, 429, "nor another user's cookie");
+  });
+
   t.test("a parallel burst from one address cannot slip past the counter", async (t) => {
     await makeUser(db, { role: "support", username: "burst" });
     const burst = await Promise.all(times(20, (i) => attempt(app, { username: "burst", password: `guess ${i}` }, "10.6.0.1")));
@@ -327,4 +346,14 @@ t.test("the session cookie is Secure over HTTPS, trusting a proxy only when conf
     t.equal(res.statusCode, 303);
     t.equal(Boolean(res.cookies.find((c) => c.name === "did_session")?.secure), secure, `TRUST_PROXY=${trustProxy}`);
   }
+});
+
+t.test("behind a proxy, a client cannot pick its own address", async (t) => {
+  // TRUST_PROXY=1: one proxy in front; the client is the address it saw (the last entry).
+  const { app, db } = await buildTestApp(t, { trustProxy: 1, signInFailuresPerUsernameAndIp: 3, signInFailuresPerIp: 100, signInFailuresPerUsername: 100 });
+  await makeUser(db, { role: "support", username: "proxied" });
+  const forged = await codes(times(4, (i) => () => attempt(app, { username: "proxied", password: `guess ${i}` }, "10.0.0.250", { headers: { "x-forwarded-for": `198.51.100.${i}, 203.0.113.7` } })));
+  t.same(forged, [401, 401, 401, 429], "a forged first entry does not make a new client");
+  const other = await attempt(app, { username: "proxied", password: testPassword }, "10.0.0.250", { headers: { "x-forwarded-for": "203.0.113.8" } });
+  t.equal(other.statusCode, 303, "another client behind the same proxy is not affected");
 });

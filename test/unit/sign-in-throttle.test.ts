@@ -34,23 +34,23 @@ function allowed(gate: Gate) {
 
 t.test("giving back twice gives back once", async (t) => {
   const throttle = createSignInThrottle(limits);
-  const first = allowed(await throttle.signIn("pat", "10.0.0.1"));
+  const first = allowed(await throttle.signIn("pat", "10.0.0.1", false));
   await first.notAGuess();
   await first.notAGuess();
-  t.ok((await throttle.signIn("pat", "10.0.0.1")).allowed, "one guess is allowed");
-  t.notOk((await throttle.signIn("pat", "10.0.0.1")).allowed, "and no second one: the counter never went below zero");
+  t.ok((await throttle.signIn("pat", "10.0.0.1", false)).allowed, "one guess is allowed");
+  t.notOk((await throttle.signIn("pat", "10.0.0.1", false)).allowed, "and no second one: the counter never went below zero");
 });
 
 t.test("a reservation given back after its window is over gives nothing back", async (t) => {
   const realNow = Date.now;
   t.teardown(() => void (Date.now = realNow));
   const throttle = createSignInThrottle(limits);
-  const slow = allowed(await throttle.signIn("pat", "10.0.0.2"));
+  const slow = allowed(await throttle.signIn("pat", "10.0.0.2", false));
   Date.now = () => realNow() + 16 * 60_000;
   // The right password, found after the window ended: the counter has started again.
   await slow.notAGuess();
-  t.ok((await throttle.signIn("pat", "10.0.0.2")).allowed, "the new window's one guess");
-  const refused = await throttle.signIn("pat", "10.0.0.2");
+  t.ok((await throttle.signIn("pat", "10.0.0.2", false)).allowed, "the new window's one guess");
+  const refused = await throttle.signIn("pat", "10.0.0.2", false);
   t.notOk(refused.allowed, "and no free second one");
   t.ok(!refused.allowed && refused.retryAfterSeconds > 14 * 60 && refused.retryAfterSeconds <= 15 * 60, "the wait is the new window's");
 });
@@ -59,12 +59,12 @@ t.test("a lockout ends with its window, however often the locked door is tried",
   const realNow = Date.now;
   t.teardown(() => void (Date.now = realNow));
   const throttle = createSignInThrottle({ ...limits, failuresPerUsernameAndAddress: 2 });
-  for (let i = 0; i < 2; i++) t.ok((await throttle.signIn("pat", "10.0.0.3")).allowed, `wrong password ${i + 1} of 2`);
+  for (let i = 0; i < 2; i++) t.ok((await throttle.signIn("pat", "10.0.0.3", false)).allowed, `wrong password ${i + 1} of 2`);
   for (const minutes of [1, 5, 10, 14]) {
     Date.now = () => realNow() + minutes * 60_000;
-    const gate = await throttle.signIn("pat", "10.0.0.3");
+    const gate = await throttle.signIn("pat", "10.0.0.3", false);
     t.ok(!gate.allowed && gate.retryAfterSeconds <= (15 - minutes) * 60, `refused after ${minutes} minutes, with a shrinking wait`);
   }
   Date.now = () => realNow() + 15 * 60_000 + 1000;
-  t.ok((await throttle.signIn("pat", "10.0.0.3")).allowed, "free again when the window ends");
+  t.ok((await throttle.signIn("pat", "10.0.0.3", false)).allowed, "free again when the window ends");
 });

@@ -5,6 +5,7 @@ import { signInNext } from "../../plugins/auth.js";
 import { csrfCookie } from "../../plugins/security.js";
 import { normalizeUsername } from "../users/usernames.js";
 import * as service from "./auth.service.js";
+import { isKnownDevice, knownDeviceCookie, knownDeviceDays, knownDeviceToken } from "./known-device.js";
 import { createSignInThrottle } from "./sign-in-throttle.js";
 
 type Body = Record<string, unknown>;
@@ -15,8 +16,8 @@ function tryAgainIn(retryAfterSeconds: number): string {
   return `Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
 }
 
-export default async function authRoutes(app: FastifyInstance, options: { config: AppConfig }) {
-  const { config } = options;
+export default async function authRoutes(app: FastifyInstance, options: { config: AppConfig; deviceKey: string }) {
+  const { config, deviceKey } = options;
   const policy = { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours };
   // Only wrong passwords count (see sign-in-throttle.ts for what is counted and why).
   const throttle = createSignInThrottle({
@@ -39,7 +40,8 @@ export default async function authRoutes(app: FastifyInstance, options: { config
     const body = request.body ?? {};
     const next = signInNext(body.next);
     const typed = typeof body.username === "string" ? body.username.slice(0, 64) : "";
-    const gate = await throttle.signIn(normalizeUsername(body.username), request.ip);
+    const username = normalizeUsername(body.username);
+    const gate = await throttle.signIn(username, request.ip, isKnownDevice(deviceKey, username, request.cookies[knownDeviceCookie]));
     if (!gate.allowed) {
       reply.header("retry-after", String(gate.retryAfterSeconds));
       // The same words whether or not the username exists.
@@ -58,6 +60,16 @@ export default async function authRoutes(app: FastifyInstance, options: { config
     request.log.info({ user: result.actor.username }, "signed in");
     // A new CSRF secret with the new session: tokens from before the sign-in stop working.
     reply.clearCookie(csrfCookie, { path: "/" });
+    // Sent to the sign-in form only: it lets this browser in while strangers hammer the account.
+    if (username) {
+      reply.setCookie(knownDeviceCookie, knownDeviceToken(deviceKey, username), {
+        path: "/signin",
+        httpOnly: true,
+        sameSite: "lax",
+        secure: request.protocol === "https",
+        maxAge: knownDeviceDays * 86_400,
+      });
+    }
     return reply.startSession(result.token).redirect(next, 303);
   });
 

@@ -2,9 +2,11 @@
 // signs in a hundred times a day is never slowed down, and a guesser is:
 //   - per (username, client address): the main limit;
 //   - per client address, whatever the username (a spray of names from one place);
-//   - per username, whatever the address: a looser ceiling. While it is hit, an address
-//     that has no failures of its own for that username still gets its password checked
-//     (the real user gets in), one that has is refused (each attacker: one guess a window).
+//   - per username, whatever the address: a looser ceiling. While it is hit, a browser
+//     that has signed in as that user before (known-device.ts) still gets its password
+//     checked, and so does an address with no failure of its own for that username (one
+//     guess a window); others are refused. Past twice the ceiling (addresses are cheap to
+//     come by, and forged ones behind TRUST_PROXY=true), only known browsers may try.
 // IPv6 clients are counted by their /64, which one client usually holds whole.
 //
 // A parallel burst must not let N guesses read a counter below its limit: every attempt
@@ -38,8 +40,11 @@ export type Gate =
     };
 
 export interface SignInThrottle {
-  /** Before the password of a sign-in is checked; `username` normalised, undefined if it cannot be one. */
-  signIn(username: string | undefined, address: string): Promise<Gate>;
+  /**
+   * Before the password of a sign-in is checked; `username` normalised, undefined if it
+   * cannot be one; `knownDevice`: the browser has signed in as this user before.
+   */
+  signIn(username: string | undefined, address: string, knownDevice: boolean): Promise<Gate>;
   /** Before a signed-in user's current password is checked (changing one's password). */
   currentPassword(userId: number): Promise<Gate>;
 }
@@ -140,20 +145,24 @@ export function createSignInThrottle(limits: ThrottleLimits): SignInThrottle {
   const perUser = counter("current-password", limits.failuresPerUsernameAndAddress, window);
 
   return {
-    signIn(username, ip) {
+    signIn(username, ip, knownDevice) {
       const name = username ?? "(not a username)";
       const address = addressKey(ip);
       const keys = { pair: new Key(perPair, `${name} ${address}`), address: new Key(perAddress, address), username: new Key(perUsername, name) };
+      const hardCap = 2 * limits.failuresPerUsername;
       // Over a limit means more than `limit` failures, this attempt included.
-      return gate(keys, (count) =>
-        longestWait([
+      return gate(keys, (count) => {
+        const underAttack = count.username.points > limits.failuresPerUsername && !knownDevice;
+        return longestWait([
           count.pair.points > limits.failuresPerUsernameAndAddress && count.pair.msLeft,
           count.address.points > limits.failuresPerAddress && count.address.msLeft,
-          // The ceiling: only an address with no failure (and no attempt in flight) of its
-          // own for this username may try; it is free again when either window ends.
-          count.username.points > limits.failuresPerUsername && count.pair.points > 1 && Math.min(count.pair.msLeft, count.username.msLeft),
-        ]),
-      );
+          // Past the ceiling: an unknown browser may try only from an address with no
+          // failure (and no attempt in flight) of its own for this username, and not at all
+          // past the hard cap; free again when the window that blocks it ends.
+          underAttack && count.username.points > hardCap && count.username.msLeft,
+          underAttack && count.pair.points > 1 && Math.min(count.pair.msLeft, count.username.msLeft),
+        ]);
+      });
     },
     currentPassword(userId) {
       return gate({ user: new Key(perUser, String(userId)) }, (count) => longestWait([count.user.points > limits.failuresPerUsernameAndAddress && count.user.msLeft]));
