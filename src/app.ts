@@ -71,8 +71,8 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   await app.register(compress, { global: true, threshold: 1024, encodings: ["gzip", "deflate"] });
   await app.register(formbody, { bodyLimit: config.formBodyLimitBytes, parser: parseFormEncoded });
   // No multipart parser here: a multipart body sent to a form route is answered 415, not
-  // read as an empty form. The import routes (a later issue) register @fastify/multipart
-  // in their own scope, with every limit set.
+  // read as an empty form. The import routes (a later issue) will register
+  // @fastify/multipart in their own scope, with every limit set.
   await app.register(cookie);
   await app.register(htmx);
   await app.register(security, { csrfKey: await sharedSecret(db, "csrf-hmac-key") });
