@@ -158,6 +158,10 @@ const ignored = existsSync(dockerignore)
   : [];
 const runtime = stage(readInstructions(dockerfile), "runtime");
 log(`Node ${process.version}, npm ${run("npm", ["--version"]).stdout.trim()}; replaying the runtime stage of ${path.relative(process.cwd(), dockerfile) || "Dockerfile"} (FROM ${runtime.image})`);
+const imageNode = /^node:(\d+)\b/.exec(runtime.image)?.[1];
+if (imageNode && imageNode !== process.versions.node.split(".")[0]) {
+  log(`NOTE: this runs under Node ${process.version}, the image under Node ${imageNode}; CI (.ci/run) runs it under Node ${imageNode}`);
+}
 
 let phase = Date.now();
 log("build stage: npm run build");
