@@ -73,8 +73,14 @@ async function runningServerPort(databaseDir: string): Promise<{ pid: number; po
   // postmaster.pid: pid, data directory, start time, port, ... (PostgreSQL's own format).
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || !Number.isInteger(port) || port <= 0) return undefined;
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0) return undefined;
   // A file left by a crash names a dead process or a port nobody answers on.
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: alive, but another user's (the postgres user's, when we run as root).
+    if ((error as { code?: string }).code !== "EPERM") return undefined;
+  }
   const answers = await new Promise<boolean>((resolve) => {
     const socket = net.connect({ host: "127.0.0.1", port }, () => {
       socket.destroy();
@@ -131,8 +137,9 @@ export async function startEmbeddedPostgres(
   }
   if (running) {
     throw new Error(
-      `the embedded PostgreSQL in ${databaseDir} is already running (process ${running.pid}, port ${running.port}), ` +
-        "most likely for another app started from this folder. Stop that app first, give this one its own DATA_DIR, or set DATABASE_URL.",
+      `the embedded PostgreSQL in ${databaseDir} is already running (postgres process ${running.pid}, port ${running.port}). ` +
+        "If another app started from this folder is running, stop it first; if none is (a killed app can leave its server behind), " +
+        `stop the server with \`kill ${running.pid}\`. Or give this app its own DATA_DIR, or set DATABASE_URL.`,
     );
   }
   const runAsRoot = process.getuid?.() === 0;

@@ -63,7 +63,7 @@ t.test("with the app's embedded server running", async (t) => {
 
   const second = await run("dist/src/server.js", [], dataDir);
   t.equal(second.code, 1, "a second app on the same DATA_DIR stops");
-  t.match(second.output, /could not start: the embedded PostgreSQL in .* is already running \(process \d+, port \d+\).*Stop that app first, give this one its own DATA_DIR, or set DATABASE_URL/s);
+  t.match(second.output, /could not start: the embedded PostgreSQL in .* is already running \(postgres process \d+, port \d+\).*stop it first.*`kill \d+`.*own DATA_DIR, or set DATABASE_URL/s);
   t.notMatch(second.output, /undefined/);
   t.equal(await count(running.url, "SELECT 1 AS n"), 1, "and leaves the first one's server alone");
 });
