@@ -8,9 +8,12 @@
 // Rules: a number is 3 to 20 digits after an optional leading "+" (stored as its digits);
 // a range's ends have the same number of digits (leading zeros are kept: 0100-0199 gives
 // 0100, 0101, ...) and the lower end comes first. Input whose meaning is unclear (two
-// numbers separated by a space, several dashes, "+44 (0)20...") gets a message, never a
-// guess. The total is capped before any range is expanded, so a range of ten million
-// costs nothing.
+// numbers separated by a space, several dashes, "+44 (0)20...", more than 15 digits with
+// formatting) gets a message rather than a guess; what cannot be told from a number at
+// all (short groups with spaces, "2123-4567") is read as written, and the README says so.
+// More entries than the limit are refused before any is read, and the total is capped
+// before any range is expanded, so neither a huge paste nor a range of ten million costs
+// anything.
 
 export const minDigits = 3;
 export const maxDigits = 20;
@@ -43,7 +46,7 @@ const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
 const formattingAndDigits = /^[\d .()+]*$/;
 
 /** A piece of the input quoted back in a message: short, control characters shown as "?". */
-export function quoteInput(text: string): string {
+function quoteInput(text: string): string {
   const visible = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
   return `“${visible.length > 45 ? `${visible.slice(0, 45)}…` : visible}”`;
 }
