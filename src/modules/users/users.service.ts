@@ -50,8 +50,11 @@ async function readNewUser(db: Db, r: FieldReader): Promise<UserForm> {
 
 export async function createUser(db: Db, body: Record<string, unknown>): Promise<CreateUserResult> {
   const r = new FieldReader(body);
-  const form = await readNewUser(db, r);
-  const password = r.raw("password");
+  return insertNewUser(db, r, await readNewUser(db, r), r.raw("password"));
+}
+
+/** Checks the password, then creates the user read by readNewUser unless `r` holds errors. */
+async function insertNewUser(db: Db, r: FieldReader, form: UserForm, password: string | undefined): Promise<CreateUserResult> {
   const problem = passwordProblem(password, form.username);
   if (problem) r.fail("password", problem);
   if (!r.ok) return { ok: false, form, errors: r.errors };
@@ -143,9 +146,8 @@ export async function createUserFromShell(
     }
     resellerId = String(found.id);
   }
-  const fields = { username: input.username, role: input.role, reseller: resellerId };
-  const checked = new FieldReader(fields);
-  const form = await readNewUser(db, checked);
-  if (!checked.ok) return { ok: false, form, errors: checked.errors };
-  return createUser(db, { ...fields, password: await askPassword() });
+  const r = new FieldReader({ username: input.username, role: input.role, reseller: resellerId });
+  const form = await readNewUser(db, r);
+  if (!r.ok) return { ok: false, form, errors: r.errors };
+  return insertNewUser(db, r, form, await askPassword());
 }
