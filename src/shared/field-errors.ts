@@ -98,6 +98,6 @@ export function parseId(value: string): number | undefined {
 /** Shortens user input quoted back in a message. */
 export function clip(value: string, max = 40): string {
   // Control characters (a NUL from a URL, say) are shown as "?" rather than echoed.
-  const visible = value.replace(/[\u0000-\u001f\u007f]/g, "?");
+  const visible = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
   return visible.length > max ? `${visible.slice(0, max)}…` : visible;
 }

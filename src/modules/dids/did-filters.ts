@@ -56,9 +56,8 @@ export type ParseResult = { ok: true; query: DidListQuery } | { ok: false; error
 function digits(reader: FieldReader, field: string, label: string, min: number): string | undefined {
   const typed = reader.raw(field)?.trim();
   if (typed === undefined || typed === "") return undefined;
-  if (!/^\+?[\d\s.()]+$/.test(typed)) return reader.fail(field, `${label}: digits only (spaces, dots and brackets are ignored).`);
   const value = typed.replace(/\D/g, "");
-  if (value === "") return reader.fail(field, `${label}: digits only (spaces, dots and brackets are ignored).`);
+  if (!/^\+?[\d\s.()]+$/.test(typed) || value === "") return reader.fail(field, `${label}: digits only (spaces, dots and brackets are ignored).`);
   if (value.length < min || value.length > maxDigits) return reader.fail(field, `${label}: ${min} to ${maxDigits} digits.`);
   return value;
 }

@@ -15,6 +15,8 @@
 // before any range is expanded, so neither a huge paste nor a range of ten million costs
 // anything.
 
+import { clip } from "../../shared/field-errors.js";
+
 export const minDigits = 3;
 export const maxDigits = 20;
 const maxReportedProblems = 10;
@@ -47,8 +49,7 @@ const formattingAndDigits = /^[\d .()+]*$/;
 
 /** A piece of the input quoted back in a message: short, control characters shown as "?". */
 function quoteInput(text: string): string {
-  const visible = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?");
-  return `“${visible.length > 45 ? `${visible.slice(0, 45)}…` : visible}”`;
+  return `“${clip(text, 45)}”`;
 }
 
 type Side = { digits: string } | { problem: string };
