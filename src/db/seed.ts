@@ -268,11 +268,12 @@ async function emptyDemoTables(client: pg.ClientBase, log: (message: string) => 
         "Bind them to one of those (or make them admin or support without a reseller) on the Users page, then run the reset again. Nothing was changed.",
     );
   }
-  log("reset: emptying did, did_batch, client_account, client, operator, reseller (users and sessions are kept)");
-  await client.query("TRUNCATE did, did_batch, client_account, client, operator RESTART IDENTITY");
+  log("reset: emptying did, operation, client_account, client, operator, reseller (users, sessions and the audit log are kept)");
+  // Ids are not restarted: the audit log keeps the history of the deleted objects, and a
+  // new DID must not inherit an old one's history by taking its id.
+  await client.query("TRUNCATE did, operation, client_account, client, operator");
   // Not TRUNCATE: users point at resellers, and a cascade would take the users with it.
   await client.query("DELETE FROM reseller WHERE id NOT IN (SELECT reseller_id FROM app_user WHERE reseller_id IS NOT NULL)");
-  await client.query("SELECT setval(pg_get_serial_sequence('reseller', 'id'), COALESCE((SELECT max(id) FROM reseller), 0) + 1, false)");
   return bound;
 }
 
@@ -410,7 +411,7 @@ export async function seedDemoData(databaseUrl: string, options: SeedOptions): P
     // scans from the first request on, not after autovacuum gets round to it.
     log("vacuum and analyze");
     const vacuumStarted = performance.now();
-    await client.query("VACUUM (ANALYZE) did, operator, reseller, client, client_account, did_batch");
+    await client.query("VACUUM (ANALYZE) did, operator, reseller, client, client_account, operation");
     const vacuumAnalyzeMs = performance.now() - vacuumStarted;
 
     const { rows: statusRows } = await client.query<{ status: string; n: string }>("SELECT status::text AS status, count(*) AS n FROM did GROUP BY 1 ORDER BY 2 DESC");

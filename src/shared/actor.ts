@@ -44,3 +44,26 @@ export function didScopeSql(scope: Scope): Prisma.Sql {
 export function resellerWhere(scope: Scope): { resellerId?: number } {
   return scope.resellerId === null ? {} : { resellerId: scope.resellerId };
 }
+
+/**
+ * Who is writing, for the audit log: a signed-in actor with the id of the request, or
+ * scheduled work ("system"). Services that write take one; every event it records
+ * carries the request id, so a batch of changes can be found together.
+ */
+export interface Caller {
+  requestId: string;
+  /** Null for scheduled work and for someone not signed in (a failed sign-in). */
+  userId: number | null;
+  /** "system" for scheduled work; null for someone not signed in. */
+  username: string | null;
+}
+
+/** The caller of an HTTP request made by a signed-in user. */
+export function callerOf(actor: Actor, requestId: string): Actor & Caller {
+  return { ...actor, requestId };
+}
+
+/** Scheduled work (hold expiry, purges): no user, one request id per run. */
+export function systemCaller(requestId: string): Caller {
+  return { requestId, userId: null, username: "system" };
+}

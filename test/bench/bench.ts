@@ -446,7 +446,7 @@ async function main() {
     if (created.status !== 303 || !batchMatch) throw new Error(`POST /dids/new answered ${created.status} (location "${location}"), expected a 303 to /dids?batch=N`);
     const batchId = Number(batchMatch[1]);
     const removed = await client.query("DELETE FROM did WHERE batch_id = $1", [batchId]);
-    await client.query("DELETE FROM did_batch WHERE id = $1", [batchId]);
+    await client.query("DELETE FROM operation WHERE id = $1", [batchId]);
     if (removed.rowCount !== 100_000) throw new Error(`the create made ${removed.rowCount} DIDs, expected 100,000`);
     log(`created in ${ms(createMs)} ms; deleted again, vacuuming`);
     await client.query("VACUUM (ANALYZE) did");

@@ -97,7 +97,7 @@ t.test("creating DIDs", async (t) => {
 
   t.test("bad input: 422, message at the field, nothing written", async (t) => {
     const before = await db.did.count();
-    const batches = await db.didBatch.count();
+    const batches = await db.operation.count();
     const cases: [Record<string, string>, string, RegExp][] = [
       [{ numbers: "555-111" }, "numbers", /lower end first/],
       [{ numbers: "123-12345" }, "numbers", /same number of digits/],
@@ -131,7 +131,7 @@ t.test("creating DIDs", async (t) => {
     }
     t.notMatch((await post({ numbers: "<script>alert(1)</script>" })).body, /<script>alert/, "echoed input is escaped");
     t.equal(await db.did.count(), before);
-    t.equal(await db.didBatch.count(), batches);
+    t.equal(await db.operation.count(), batches);
   });
 
   t.test("numbers as they are printed: spaces, dots and brackets are formatting", async (t) => {

@@ -19,7 +19,7 @@ t.test("another reseller's numbers", async (t) => {
   const opA = await makeOperator(db, { name: "Operator A", resellerId: a.id });
   // Reseller B's IDs are long and distinctive, so that a page can be compared with the
   // page of a missing ID by blanking the ID out.
-  for (const table of ["reseller", "operator", "client", "client_account", "did", "did_batch"]) {
+  for (const table of ["reseller", "operator", "client", "client_account", "did", "operation"]) {
     await db.$executeRawUnsafe(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), 700000)`);
   }
   const b = await makeReseller(db, "Reseller B");

@@ -139,17 +139,17 @@ export async function insertDids(db: DbOrTx, dids: NewDids, skipExisting: boolea
 }
 
 export async function createBatch(db: DbOrTx, kind: string, createdById: number): Promise<number> {
-  const batch = await db.didBatch.create({ data: { kind, didCount: 0, createdById }, select: { id: true } });
+  const batch = await db.operation.create({ data: { kind, didCount: 0, createdById }, select: { id: true } });
   return batch.id;
 }
 
 export async function setBatchCount(db: DbOrTx, batchId: number, didCount: number): Promise<void> {
-  await db.didBatch.update({ where: { id: batchId }, data: { didCount } });
+  await db.operation.update({ where: { id: batchId }, data: { didCount } });
 }
 
 /** A creation batch, if it exists and holds a DID in scope (another reseller's is not there). */
 export async function findBatch(db: DbOrTx, scope: Scope, id: number) {
-  const batch = await db.didBatch.findUnique({ where: { id } });
+  const batch = await db.operation.findUnique({ where: { id } });
   if (!batch || scope.resellerId === null) return batch ?? undefined;
   const inScope = await db.$queryRaw<unknown[]>`SELECT 1 FROM did d WHERE d.batch_id = ${id} ${andInScope(scope)} LIMIT 1`;
   return inScope.length > 0 ? batch : undefined;
