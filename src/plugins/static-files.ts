@@ -20,6 +20,8 @@ function versioned(prefix: string, dir: string, file: string): string {
 export interface AssetUrls {
   css: string;
   htmx: string;
+  /** The inventory's row selection across pages (an enhancement; forms work without it). */
+  selection: string;
 }
 
 declare module "fastify" {
@@ -43,6 +45,7 @@ export default fp(async (app) => {
   });
   app.decorate("assets", {
     css: versioned("/static/", publicDir, "app.css"),
+    selection: versioned("/static/", publicDir, "selection.js"),
     htmx: versioned("/static/vendor/", htmxDir, "htmx.min.js"),
   });
 });

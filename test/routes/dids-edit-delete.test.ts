@@ -47,16 +47,25 @@ t.test("edit and delete", async (t) => {
     t.equal(res.statusCode, 303, "an unassigned DID can be blocked");
     res = await edit(assigned!.id, { status: "in_stock" });
     t.equal(res.statusCode, 422);
-    t.match(text(html(res.body).querySelector("#status-error")), /assigned to a client account/);
-    const before = Date.now();
+    t.match(text(html(res.body).querySelector("#status-error")), /is assigned to Hotel \/ desk: by hand it can only be active or blocked/);
+    t.match(text(html(res.body).querySelector("#status-error")), /Hotel \/ desk/, "the refusal names the client and account");
     res = await edit(assigned!.id, { status: "hold", hold_days: "7", after_hold: "reserved" });
-    t.equal(res.statusCode, 303);
-    const held = await db.did.findUniqueOrThrow({ where: { id: assigned!.id } });
-    t.equal(held.status, "hold");
-    t.ok(held.holdUntil && Math.abs(held.holdUntil.getTime() - (before + 7 * 86_400_000)) < 60_000, "hold ends after the hold days");
+    t.equal(res.statusCode, 422, "hold comes only from the end of a subscription, never by hand");
+    res = await edit(assigned!.id, { status: "blocked" });
+    t.equal(res.statusCode, 303, "an assigned DID may be blocked");
     res = await edit(assigned!.id, { status: "active" });
-    t.equal(res.statusCode, 303);
-    t.equal((await db.did.findUniqueOrThrow({ where: { id: assigned!.id } })).holdUntil, null, "leaving hold clears the end");
+    t.equal(res.statusCode, 303, "and active again");
+    const holdUntil = new Date(Date.now() + 7 * 86_400_000);
+    await db.did.update({ where: { id: assigned!.id }, data: { status: "hold", holdUntil } });
+    res = await edit(assigned!.id, { status: "active" });
+    t.equal(res.statusCode, 422);
+    t.match(text(html(res.body).querySelector("#status-error")), /on hold after Hotel \/ desk's package ended/);
+    res = await edit(assigned!.id, { status: "hold", tag: "kept" });
+    t.equal(res.statusCode, 303, "a DID on hold keeps its status and takes other edits");
+    const held = await db.did.findUniqueOrThrow({ where: { id: assigned!.id } });
+    t.match(held, { status: "hold", tag: "kept" });
+    t.same(held.holdUntil, holdUntil, "the hold's end is not touched by an edit");
+    await db.did.update({ where: { id: assigned!.id }, data: { status: "active", holdUntil: null, tag: null } });
   });
 
   t.test("bad input: 422 at the field, nothing written", async (t) => {
@@ -125,7 +134,7 @@ t.test("edit and delete", async (t) => {
     t.notOk(html(page.body).querySelector("button.danger"), "no delete button");
     const res = await admin.inject({ method: "POST", url: `/dids/${assigned!.id}/delete`, ...form({}) });
     t.equal(res.statusCode, 409);
-    t.match(text(html(res.body).querySelector(".error-box")), /Unassign it from the client before deleting it/);
+    t.match(text(html(res.body).querySelector(".error-box")), /Release it from the client before deleting it/);
     t.equal(await db.did.count({ where: { id: assigned!.id } }), 1);
   });
 });

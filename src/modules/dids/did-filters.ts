@@ -146,11 +146,11 @@ export function isFiltered(filter: DidFilter): boolean {
 }
 
 /**
- * The WHERE clause over `did d`, within the user's scope. It needs no join, so the total
- * count reads the did table alone; reseller and client filters go through small subqueries
- * on their indexed keys.
+ * The conditions over `did d` of a filter, within the user's scope (TRUE when there are
+ * none). They need no join, so the total count reads the did table alone; reseller and
+ * client filters go through small subqueries on their indexed keys.
  */
-export function didWhereSql(filter: DidFilter, scope: Scope): Prisma.Sql {
+export function didConditionSql(filter: DidFilter, scope: Scope): Prisma.Sql {
   const conditions: Prisma.Sql[] = [];
   if (scope.resellerId !== null) conditions.push(didScopeSql(scope));
   if (filter.numberContains) conditions.push(Prisma.sql`d.number LIKE ${`%${filter.numberContains}%`}`);
@@ -172,7 +172,12 @@ export function didWhereSql(filter: DidFilter, scope: Scope): Prisma.Sql {
   if (filter.notesContains !== undefined) conditions.push(Prisma.sql`d.notes ILIKE ${`%${escapeLike(filter.notesContains)}%`}`);
   if (filter.id !== undefined) conditions.push(Prisma.sql`d.id = ${filter.id}`);
   if (filter.batchId !== undefined) conditions.push(Prisma.sql`d.batch_id = ${filter.batchId}`);
-  return conditions.length > 0 ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
+  return conditions.length > 0 ? Prisma.join(conditions, " AND ") : Prisma.sql`TRUE`;
+}
+
+/** WHERE over `did d` for a filter, within the user's scope. */
+export function didWhereSql(filter: DidFilter, scope: Scope): Prisma.Sql {
+  return Prisma.sql`WHERE ${didConditionSql(filter, scope)}`;
 }
 
 const sortExpressions: Record<SortColumn, string[]> = {

@@ -6,7 +6,7 @@ import { Prisma } from "../../generated/prisma/client.js";
 import { didScopeSql, type Scope } from "../../shared/actor.js";
 import { FieldReader, parseId, type FieldErrors } from "../../shared/field-errors.js";
 import { parseFormEncoded } from "../../shared/form-encoding.js";
-import { defaultListQuery, didWhereSql, parseDidListQuery, type DidListQuery } from "./did-filters.js";
+import { defaultListQuery, didConditionSql, parseDidListQuery, type DidListQuery } from "./did-filters.js";
 
 export type DidSelection = { kind: "ids"; ids: number[] } | { kind: "search"; query: DidListQuery };
 
@@ -66,13 +66,13 @@ export function searchOf(form: SelectionForm): DidListQuery {
 }
 
 /**
- * WHERE over `did d` for the selection, within the scope. Ids outside the scope are not
- * there, exactly as ids that do not exist.
+ * The condition over `did d` that is the selection, within the scope. Ids outside the
+ * scope are not there, exactly as ids that do not exist.
  */
-export function selectionWhereSql(selection: DidSelection, scope: Scope): Prisma.Sql {
-  if (selection.kind === "search") return didWhereSql(selection.query.filter, scope);
+export function selectionConditionSql(selection: DidSelection, scope: Scope): Prisma.Sql {
+  if (selection.kind === "search") return didConditionSql(selection.query.filter, scope);
   const inScope = scope.resellerId === null ? Prisma.empty : Prisma.sql`AND ${didScopeSql(scope)}`;
-  return Prisma.sql`WHERE d.id = ANY(${selection.ids}::int[]) ${inScope}`;
+  return Prisma.sql`d.id = ANY(${selection.ids}::int[]) ${inScope}`;
 }
 
 /** The hidden fields that carry a selection from one form to the next (dialog -> confirmation -> apply). */

@@ -3,8 +3,11 @@
 // a million rows, and because Prisma cannot say length() or the trigram-friendly LIKE.
 import { Prisma } from "../../generated/prisma/client.js";
 import type { DbOrTx } from "../../db/prisma.js";
-import { didScopeSql, type Scope } from "../../shared/actor.js";
-import { didOrderSql, didSortJoinsSql, didWhereSql, type DidFilter, type DidListQuery, type DidStatus } from "./did-filters.js";
+import { didScopeSql, type Caller, type Scope } from "../../shared/actor.js";
+import { auditInsertSql, changesSql, type AuditAction } from "../audit/audit-log.js";
+import { didOrderSql, didSortJoinsSql, didWhereSql, notesMaxLength, type DidFilter, type DidListQuery, type DidStatus } from "./did-filters.js";
+import { selectionConditionSql, type DidSelection } from "./did-selection.js";
+import { deleteRefusalSql, manualStatusRefusalSql, type RefusalCode } from "./did-status-rules.js";
 
 export type AfterHoldStatus = "in_stock" | "reserved" | "archive";
 
@@ -117,34 +120,53 @@ export interface NewDids {
   operatorId: number;
   status: DidStatus;
   afterHoldStatus: AfterHoldStatus;
-  tag: string | undefined;
-  notes: string | undefined;
+  tag?: string;
+  notes?: string;
   batchId: number;
 }
 
 /**
- * One set-based INSERT for the whole submission (100,000 rows in about two seconds, most
- * of it maintaining the trigram index). With skipExisting, numbers that someone else
- * created meanwhile are skipped too; otherwise they fail the statement.
+ * One set-based INSERT for the whole submission, and its audit events from the inserted
+ * rows in the same statement (100,000 rows in a few seconds, most of it maintaining the
+ * trigram index). With skipExisting, numbers that someone else created meanwhile are
+ * skipped too; otherwise they fail the statement. Returns how many were created.
  */
-export async function insertDids(db: DbOrTx, dids: NewDids, skipExisting: boolean): Promise<number> {
+export async function insertDids(db: DbOrTx, dids: NewDids, skipExisting: boolean, caller: Caller): Promise<number> {
   const onConflict = skipExisting ? Prisma.sql`ON CONFLICT (number) DO NOTHING` : Prisma.empty;
+  const events = auditInsertSql(
+    caller,
+    "create",
+    "did",
+    Prisma.sql`SELECT i.id AS object_id, o.reseller_id, i.number AS label, ${changesSql({
+      operator: [Prisma.sql`NULL::text`, Prisma.sql`o.name::text`],
+      status: [Prisma.sql`NULL::text`, Prisma.sql`i.status::text`],
+      after_hold_status: [Prisma.sql`NULL::text`, Prisma.sql`i.after_hold_status::text`],
+      tag: [Prisma.sql`NULL::text`, Prisma.sql`i.tag::text`],
+      notes: [Prisma.sql`NULL::text`, Prisma.sql`i.notes::text`],
+    })} AS changes
+    FROM inserted i JOIN operator o ON o.id = i.operator_id`,
+  );
   return db.$executeRaw`
-    INSERT INTO did (number, status, operator_id, tag, notes, after_hold_status, batch_id)
-    SELECT n, ${dids.status}::"DidStatus", ${dids.operatorId}, ${dids.tag ?? null}, ${dids.notes ?? null},
-      ${dids.afterHoldStatus}::"AfterHoldStatus", ${dids.batchId}
-    FROM unnest(${dids.numbers}::text[]) WITH ORDINALITY AS input(n, position)
-    ORDER BY position
-    ${onConflict}`;
+    WITH inserted AS (
+      INSERT INTO did (number, status, operator_id, tag, notes, after_hold_status, batch_id)
+      SELECT n, ${dids.status}::"DidStatus", ${dids.operatorId}, ${dids.tag ?? null}, ${dids.notes ?? null},
+        ${dids.afterHoldStatus}::"AfterHoldStatus", ${dids.batchId}
+      FROM unnest(${dids.numbers}::text[]) WITH ORDINALITY AS input(n, position)
+      ORDER BY position
+      ${onConflict}
+      RETURNING id, number, status, operator_id, tag, notes, after_hold_status
+    )
+    ${events}`;
 }
 
-export async function createBatch(db: DbOrTx, kind: string, createdById: number): Promise<number> {
-  const batch = await db.operation.create({ data: { kind, didCount: 0, createdById }, select: { id: true } });
-  return batch.id;
+/** The operation row of a batch (a creation, a mass edit or delete), under the request's id. */
+export async function createOperation(db: DbOrTx, kind: "create" | "mass_edit" | "mass_delete", caller: Caller): Promise<number> {
+  const operation = await db.operation.create({ data: { kind, didCount: 0, createdById: caller.userId, requestId: caller.requestId }, select: { id: true } });
+  return operation.id;
 }
 
-export async function setBatchCount(db: DbOrTx, batchId: number, didCount: number): Promise<void> {
-  await db.operation.update({ where: { id: batchId }, data: { didCount } });
+export async function finishOperation(db: DbOrTx, id: number, didCount: number, skippedCount: number): Promise<void> {
+  await db.operation.update({ where: { id }, data: { didCount, skippedCount, finishedAt: new Date() } });
 }
 
 /** A creation batch, if it exists and holds a DID in scope (another reseller's is not there). */
@@ -155,28 +177,184 @@ export async function findBatch(db: DbOrTx, scope: Scope, id: number) {
   return inScope.length > 0 ? batch : undefined;
 }
 
-export interface DidChanges {
-  operatorId: number;
-  status: DidStatus;
-  afterHoldStatus: AfterHoldStatus;
-  holdDays: number;
-  holdUntil: Date | null;
-  tag: string | null;
-  notes: string | null;
+/**
+ * A change to a set of DIDs: only the fields present change. The single edit sets every
+ * field on one DID; a mass edit sets what a person ticked.
+ */
+export interface DidUpdate {
+  operatorId?: number;
+  status?: DidStatus;
+  tag?: string | null;
+  notes?: { mode: "set" | "append"; text: string } | { mode: "clear" };
+  holdDays?: number;
+  afterHoldStatus?: AfterHoldStatus;
 }
 
-/** Prisma's where for the DIDs of a scope. */
-function didScopeWhere(scope: Scope) {
-  return scope.resellerId === null ? {} : { operator: { resellerId: scope.resellerId } };
+/** Why a DID of a selection is left alone: a status rule, or notes that would grow too long. */
+export type SkipCode = RefusalCode | "notes-too-long";
+
+/** The value a column takes, as SQL over `did d` (the row before the change). */
+function newValuesSql(update: DidUpdate) {
+  const notes = update.notes;
+  return {
+    operator_id: update.operatorId === undefined ? undefined : Prisma.sql`${update.operatorId}::int`,
+    status: update.status === undefined ? undefined : Prisma.sql`${update.status}::"DidStatus"`,
+    tag: update.tag === undefined ? undefined : Prisma.sql`${update.tag}::varchar`,
+    notes:
+      notes === undefined
+        ? undefined
+        : notes.mode === "clear"
+          ? Prisma.sql`NULL::varchar`
+          : notes.mode === "set"
+            ? Prisma.sql`${notes.text}::varchar`
+            : Prisma.sql`(CASE WHEN d.notes IS NULL OR d.notes = '' THEN ${notes.text} ELSE d.notes || E'\n' || ${notes.text} END)::varchar`,
+    hold_days: update.holdDays === undefined ? undefined : Prisma.sql`${update.holdDays}::int`,
+    after_hold_status: update.afterHoldStatus === undefined ? undefined : Prisma.sql`${update.afterHoldStatus}::"AfterHoldStatus"`,
+  };
 }
 
-/** Writes are scoped too: a caller that forgot to check first still cannot reach out. */
-export async function updateDid(db: DbOrTx, scope: Scope, id: number, changes: DidChanges): Promise<void> {
-  const { count } = await db.did.updateMany({ where: { AND: [{ id }, didScopeWhere(scope)] }, data: changes });
-  if (count !== 1) throw new Error(`DID ${id} is not in scope`);
+function presentColumns(update: DidUpdate): [string, Prisma.Sql][] {
+  return Object.entries(newValuesSql(update)).filter((entry): entry is [string, Prisma.Sql] => entry[1] !== undefined);
 }
 
-export async function deleteDid(db: DbOrTx, scope: Scope, id: number): Promise<void> {
-  const { count } = await db.did.deleteMany({ where: { AND: [{ id }, didScopeWhere(scope)] } });
-  if (count !== 1) throw new Error(`DID ${id} is not in scope`);
+/** SQL over `did d`: the reason this DID is left alone (text), or NULL when it changes. */
+function skipReasonSql(update: DidUpdate): Prisma.Sql {
+  const reasons: Prisma.Sql[] = [];
+  if (update.status !== undefined) reasons.push(manualStatusRefusalSql(update.status));
+  if (update.notes?.mode === "append") {
+    reasons.push(Prisma.sql`CASE WHEN char_length(COALESCE(d.notes, '')) + 1 + ${[...update.notes.text].length}::int > ${notesMaxLength}::int THEN 'notes-too-long' END`);
+  }
+  return reasons.length === 0 ? Prisma.sql`NULL::text` : Prisma.sql`COALESCE(${Prisma.join(reasons)})`;
+}
+
+/** SQL over `did d`: true when the update would change something on this DID. */
+function differsSql(update: DidUpdate): Prisma.Sql {
+  const columns = presentColumns(update);
+  if (columns.length === 0) return Prisma.sql`FALSE`;
+  return Prisma.join(
+    columns.map(([column, value]) => Prisma.sql`d.${Prisma.raw(column)} IS DISTINCT FROM ${value}`),
+    " OR ",
+  );
+}
+
+/** What a set of DIDs would undergo: how many change, are already so, or are skipped and why. */
+export interface SelectionPreview {
+  matched: number;
+  willChange: number;
+  unchanged: number;
+  skipped: { code: SkipCode; count: number; accounts: { clientName: string; accountName: string; count: number }[] }[];
+}
+
+async function previewSql(db: DbOrTx, condition: Prisma.Sql, reason: Prisma.Sql, differs: Prisma.Sql): Promise<SelectionPreview> {
+  const rows = await db.$queryRaw<{ reason: SkipCode | null; clientName: string | null; accountName: string | null; differs: boolean; n: number }[]>`
+    SELECT s.reason, c.name AS "clientName", ca.name AS "accountName", s.differs, count(*)::int AS n
+    FROM (
+      SELECT ${reason} AS reason, ${differs} AS differs, d.client_account_id FROM did d WHERE ${condition}
+    ) s
+    LEFT JOIN client_account ca ON ca.id = s.client_account_id AND s.reason IS NOT NULL
+    LEFT JOIN client c ON c.id = ca.client_id
+    GROUP BY s.reason, c.name, ca.name, s.differs
+    ORDER BY n DESC`;
+  const preview: SelectionPreview = { matched: 0, willChange: 0, unchanged: 0, skipped: [] };
+  for (const row of rows) {
+    preview.matched += row.n;
+    if (row.reason === null) {
+      if (row.differs) preview.willChange += row.n;
+      else preview.unchanged += row.n;
+      continue;
+    }
+    let group = preview.skipped.find((g) => g.code === row.reason);
+    if (!group) preview.skipped.push((group = { code: row.reason, count: 0, accounts: [] }));
+    group.count += row.n;
+    if (row.clientName !== null) group.accounts.push({ clientName: row.clientName, accountName: row.accountName ?? "", count: row.n });
+  }
+  return preview;
+}
+
+export async function countSelection(db: DbOrTx, scope: Scope, selection: DidSelection): Promise<number> {
+  const [row] = await db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM did d WHERE ${selectionConditionSql(selection, scope)}`;
+  return row?.n ?? 0;
+}
+
+/** What an update of the selection would do, without doing it. */
+export function previewUpdate(db: DbOrTx, scope: Scope, selection: DidSelection, update: DidUpdate): Promise<SelectionPreview> {
+  return previewSql(db, selectionConditionSql(selection, scope), skipReasonSql(update), differsSql(update));
+}
+
+/** What a delete of the selection would do, without doing it. */
+export function previewDelete(db: DbOrTx, scope: Scope, selection: DidSelection): Promise<SelectionPreview> {
+  return previewSql(db, selectionConditionSql(selection, scope), deleteRefusalSql(), Prisma.sql`TRUE`);
+}
+
+/**
+ * Updates the DIDs of the selection that the rules allow and that actually change, and
+ * records one audit event per changed DID with its old -> new values, in one statement.
+ * The rows are locked in id order first, so two overlapping updates run one after the
+ * other instead of deadlocking, and each re-checks the rules on the rows as the other
+ * left them. Returns how many DIDs changed.
+ */
+export async function updateDids(tx: DbOrTx, scope: Scope, selection: DidSelection, update: DidUpdate, caller: Caller, action: AuditAction): Promise<number> {
+  const columns = presentColumns(update);
+  if (columns.length === 0) return 0;
+  const assignments = Prisma.join(
+    [...columns.map(([column, value]) => Prisma.sql`${Prisma.raw(column)} = ${value}`), Prisma.sql`updated_at = now()`],
+    ", ",
+  );
+  const text = (column: string) => Prisma.sql`${Prisma.raw(`t.${column}`)}::text`;
+  const after = (column: string) => Prisma.sql`${Prisma.raw(`d.${column}`)}::text`;
+  const pairs: Record<string, [Prisma.Sql, Prisma.Sql]> = {};
+  for (const [column] of columns) {
+    if (column === "operator_id") pairs.operator = [Prisma.sql`t.operator_name`, Prisma.sql`(SELECT name FROM operator WHERE id = d.operator_id)`];
+    else if (column === "hold_days") pairs.hold_days = [Prisma.sql`t.hold_days`, Prisma.sql`d.hold_days`];
+    else pairs[column] = [text(column), after(column)];
+  }
+  // The operator's name is only looked up for the DIDs whose operator changes.
+  if (pairs.operator) pairs.operator = [pairs.operator[0], Prisma.sql`CASE WHEN t.operator_id IS DISTINCT FROM d.operator_id THEN ${pairs.operator[1]} ELSE t.operator_name END`];
+  return tx.$executeRaw`
+    WITH target AS (
+      SELECT d.id, d.number, d.status, d.tag, d.notes, d.hold_days, d.after_hold_status, d.operator_id, o.name AS operator_name, o.reseller_id
+      FROM did d JOIN operator o ON o.id = d.operator_id
+      WHERE ${selectionConditionSql(selection, scope)} AND ${skipReasonSql(update)} IS NULL AND (${differsSql(update)})
+      ORDER BY d.id
+      FOR UPDATE OF d
+    ), changed AS (
+      UPDATE did d SET ${assignments}
+      FROM target t WHERE d.id = t.id
+      RETURNING d.id AS object_id, t.reseller_id, t.number AS label, ${changesSql(pairs)} AS changes
+    )
+    ${auditInsertSql(caller, action, "did", Prisma.sql`SELECT * FROM changed`)}`;
+}
+
+/**
+ * Deletes the DIDs of the selection that the rules allow, recording each one's last state
+ * in its delete event, in one statement (rows locked in id order, as for updateDids).
+ * Returns how many were deleted.
+ */
+export async function deleteDids(tx: DbOrTx, scope: Scope, selection: DidSelection, caller: Caller, action: AuditAction): Promise<number> {
+  const last = (expression: Prisma.Sql): [Prisma.Sql, Prisma.Sql] => [expression, Prisma.sql`NULL::text`];
+  return tx.$executeRaw`
+    WITH target AS (
+      SELECT d.id FROM did d
+      WHERE ${selectionConditionSql(selection, scope)} AND ${deleteRefusalSql()} IS NULL
+      ORDER BY d.id
+      FOR UPDATE OF d
+    ), gone AS (
+      DELETE FROM did d USING target t WHERE d.id = t.id
+      RETURNING d.id, d.number, d.status, d.operator_id, d.tag, d.notes, d.hold_days, d.after_hold_status, d.created_at
+    )
+    ${auditInsertSql(
+      caller,
+      action,
+      "did",
+      Prisma.sql`SELECT g.id AS object_id, o.reseller_id, g.number AS label, ${changesSql({
+        number: last(Prisma.sql`g.number::text`),
+        operator: last(Prisma.sql`o.name::text`),
+        status: last(Prisma.sql`g.status::text`),
+        after_hold_status: last(Prisma.sql`g.after_hold_status::text`),
+        hold_days: [Prisma.sql`g.hold_days`, Prisma.sql`NULL::int`],
+        tag: last(Prisma.sql`g.tag::text`),
+        notes: last(Prisma.sql`g.notes::text`),
+      })} AS changes
+      FROM gone g JOIN operator o ON o.id = g.operator_id`,
+    )}`;
 }

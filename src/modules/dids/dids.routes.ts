@@ -2,10 +2,24 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { smallFormBodyLimit } from "../../config.js";
 import { renderError } from "../../plugins/errors.js";
-import { clip, parseId } from "../../shared/field-errors.js";
+import { callerOf } from "../../shared/actor.js";
+import { clip, parseId, type FieldErrors } from "../../shared/field-errors.js";
 import { refererReturnUrl, safeReturnUrl } from "../../shared/return-url.js";
-import { didStatuses, isFiltered, listUrl, pageSizes, sortColumns } from "./did-filters.js";
-import { afterHoldStatuses, createStatuses, maxHoldDays } from "./did-forms.js";
+import { didStatuses, isFiltered, listSearchParams, listUrl, pageSizes, sortColumns } from "./did-filters.js";
+import {
+  afterHoldStatuses,
+  createStatuses,
+  maxHoldDays,
+  notesModes,
+  parseCreateDidsForm,
+  parseEditDidForm,
+  parseMassDeleteForm,
+  massEditFields,
+  parseMassEditForm,
+  type MassEditForm,
+} from "./did-forms.js";
+import { parseSelectionForm, searchOf, selectionFields, type SelectionForm } from "./did-selection.js";
+import { refusalGroupLabels } from "./did-status-rules.js";
 import * as service from "./dids.service.js";
 
 type Query = Record<string, unknown>;
@@ -14,6 +28,14 @@ type WithId = FastifyRequest<{ Params: { id: string } }>;
 
 const formOptions = { createStatuses, afterHoldStatuses, didStatuses, maxHoldDays };
 const backToList = (value: unknown) => safeReturnUrl(value, "/dids");
+
+/** The signed-in writer of this request, for the service and its audit events. */
+const writerOf = (request: FastifyRequest) => callerOf(request.actor!, request.id);
+
+/** How a mass change's skipped DIDs are headed, by reason. */
+const skipLabels = { ...refusalGroupLabels, "notes-too-long": "their notes would pass 1,000 characters" };
+
+const emptyMassEditForm: MassEditForm = { change: { status: false, tag: false, notes: false, holdDays: false, afterHold: false } };
 
 function didNotFound(request: FastifyRequest, reply: FastifyReply, id: number) {
   return renderError(request, reply, 404, { title: "DID not found", message: `There is no DID with ID ${id}. It may have been deleted.` });
@@ -51,7 +73,9 @@ export default async function didRoutes(app: FastifyInstance) {
   app.get("/dids/new", write, async (_request, reply) => renderCreateForm(reply, { form: { status: "in_stock", afterHoldStatus: "in_stock" } }));
 
   app.post<{ Body: Body }>("/dids/new", { bodyLimit: app.config.formBodyLimitBytes }, async (request, reply) => {
-    const result = await service.createDids(app.db, request.actor!, request.body ?? {}, app.config.maxCreateDids);
+    const parsed = parseCreateDidsForm(request.body ?? {});
+    if (!parsed.ok) return renderCreateForm(reply, { form: parsed.form, errors: parsed.errors }, 422);
+    const result = await service.createDids(app.db, writerOf(request), parsed.command, app.config.maxCreateDids);
     if (result.ok) {
       reply.setFlash(`Created ${result.created.toLocaleString("en-US")} ${result.created === 1 ? "DID" : "DIDs"}.`);
       return reply.redirectAfterPost(`/dids?batch=${result.batchId}`);
@@ -85,7 +109,13 @@ export default async function didRoutes(app: FastifyInstance) {
     const id = await didIdOr400(request, reply);
     if (id === undefined) return reply;
     const body = request.body ?? {};
-    const result = await service.editDid(app.db, request.actor!, id, body);
+    const parsed = parseEditDidForm(body);
+    if (!parsed.ok) {
+      // A DID that is not there is a 404 whatever the form says.
+      if (!(await service.getDid(app.db, request.actor!, id))) return didNotFound(request, reply, id);
+      return renderEditForm(request, reply, id, { back: backToList(body.back), form: parsed.form, errors: parsed.errors }, 422);
+    }
+    const result = await service.editDid(app.db, writerOf(request), id, parsed.command);
     if (result.ok) {
       reply.setFlash("Saved.");
       return reply.redirectAfterPost(backToList(body.back));
@@ -109,7 +139,7 @@ export default async function didRoutes(app: FastifyInstance) {
     const id = await didIdOr400(request, reply);
     if (id === undefined) return reply;
     const back = backToList(request.body?.back);
-    const result = await service.deleteDid(app.db, request.actor!, id);
+    const result = await service.deleteDid(app.db, writerOf(request), id);
     if (result.ok) {
       reply.setFlash(`Deleted DID ${result.number}.`);
       return reply.redirectAfterPost(back);
@@ -121,4 +151,126 @@ export default async function didRoutes(app: FastifyInstance) {
       409,
     );
   });
+
+  // Mass edit and mass delete of a selection: open (the form), preview (the confirmation:
+  // "12,345 DIDs will change; 17 will be skipped"), apply. Without JavaScript each step is
+  // a page; with htmx each is a dialog, and applying refreshes only the search area.
+  const bulkOptions = { bodyLimit: app.config.formBodyLimitBytes };
+
+  /** After an applied mass change: the same search again, with what happened. */
+  const showSearchAgain = async (request: FastifyRequest, reply: FastifyReply, selection: SelectionForm, message: string) => {
+    const query = searchOf(selection);
+    if (!request.wantsFragment) {
+      reply.setFlash(message);
+      return reply.redirectAfterPost(listUrl(query));
+    }
+    const page = await service.didListPage(app.db, request.actor!, Object.fromEntries(listSearchParams(query)));
+    return reply.render(
+      { page: "dids/list", fragment: "dids/_bulk-done" },
+      { ...page, title: "DID inventory", tab: "dids", canonical: listUrl(page.query), listUrl, pageSizes, sortColumns, didStatuses, filtered: isFiltered(page.query.filter), notice: message },
+    );
+  };
+
+  const renderMassEdit = (
+    reply: FastifyReply,
+    data: { selection: SelectionForm; form: MassEditForm; errors: FieldErrors; count?: number; preview?: unknown; notice?: string },
+    status: number,
+  ) =>
+    reply.render(
+      { page: "dids/mass-edit", fragment: "dids/_mass-edit-dialog" },
+      {
+        title: "Mass edit DIDs",
+        tab: "dids",
+        ...data,
+        fields: selectionFields(data.selection),
+        formFields: massEditFields(data.form),
+        back: listUrl(searchOf(data.selection)),
+        skipLabels,
+        didStatuses,
+        afterHoldStatuses,
+        notesModes,
+        maxHoldDays,
+      },
+      status,
+    );
+
+  app.post<{ Body: Body }>("/dids/mass-edit", bulkOptions, async (request, reply) => {
+    const selected = parseSelectionForm(request.body ?? {});
+    const selection = selected.value.selection;
+    const count = selection ? await service.countSelection(app.db, request.actor!, selection) : 0;
+    const errors = selection && count === 0 ? { selection: "None of the selected DIDs exists (any more). Search again and select the DIDs." } : selected.errors;
+    return renderMassEdit(reply, { selection: selected.value, form: emptyMassEditForm, errors, count }, Object.keys(errors).length > 0 ? 422 : 200);
+  });
+
+  // "Change the fields" on the confirmation: the form again, as it was filled in.
+  app.post<{ Body: Body }>("/dids/mass-edit/change", bulkOptions, async (request, reply) => {
+    const parsed = parseMassEditForm(request.body ?? {});
+    return renderMassEdit(reply, { selection: parsed.selectionForm, form: parsed.form, errors: {} }, 200);
+  });
+
+  for (const step of ["preview", "apply"] as const) {
+    app.post<{ Body: Body }>(`/dids/mass-edit/${step}`, bulkOptions, async (request, reply) => {
+      const parsed = parseMassEditForm(request.body ?? {});
+      if (!parsed.ok) return renderMassEdit(reply, { selection: parsed.selectionForm, form: parsed.form, errors: parsed.errors }, 422);
+      const outcome = await service.massEdit(app.db, writerOf(request), parsed.command, step === "apply");
+      const shown = { selection: parsed.selectionForm, form: parsed.form, errors: {} as FieldErrors };
+      switch (outcome.kind) {
+        case "nothing-selected":
+          return renderMassEdit(reply, { ...shown, errors: { selection: outcome.message } }, 422);
+        case "preview":
+          return renderMassEdit(reply, { ...shown, preview: outcome.preview }, 200);
+        case "count-changed":
+          return renderMassEdit(reply, { ...shown, preview: outcome.preview, notice: countChangedNotice(outcome.expected, outcome.preview.matched) }, 409);
+        case "busy":
+          return renderMassEdit(reply, { ...shown, notice: busyNotice }, 409);
+        case "done":
+          return showSearchAgain(request, reply, parsed.selectionForm, doneMessage("Changed", outcome));
+      }
+    });
+  }
+
+  const renderMassDelete = (reply: FastifyReply, data: { selection: SelectionForm; errors: FieldErrors; preview?: unknown; notice?: string }, status: number) =>
+    reply.render(
+      { page: "dids/mass-delete", fragment: "dids/_mass-delete-dialog" },
+      { title: "Delete DIDs", tab: "dids", ...data, fields: selectionFields(data.selection), back: listUrl(searchOf(data.selection)), skipLabels },
+      status,
+    );
+
+  // Opening the delete is its confirmation: there is nothing else to fill in.
+  for (const [url, apply] of [["/dids/mass-delete", false], ["/dids/mass-delete/apply", true]] as const) {
+    app.post<{ Body: Body }>(url, bulkOptions, async (request, reply) => {
+      const parsed = parseMassDeleteForm(request.body ?? {});
+      if (!parsed.ok) return renderMassDelete(reply, { selection: parsed.selectionForm, errors: parsed.errors }, 422);
+      const outcome = await service.massDelete(app.db, writerOf(request), parsed.command, apply);
+      const shown = { selection: parsed.selectionForm, errors: {} as FieldErrors };
+      switch (outcome.kind) {
+        case "nothing-selected":
+          return renderMassDelete(reply, { ...shown, errors: { selection: outcome.message } }, 422);
+        case "preview":
+          return renderMassDelete(reply, { ...shown, preview: outcome.preview }, 200);
+        case "count-changed":
+          return renderMassDelete(reply, { ...shown, preview: outcome.preview, notice: countChangedNotice(outcome.expected, outcome.preview.matched) }, 409);
+        case "busy":
+          return renderMassDelete(reply, { ...shown, notice: busyNotice }, 409);
+        case "done":
+          return showSearchAgain(request, reply, parsed.selectionForm, doneMessage("Deleted", outcome));
+      }
+    });
+  }
+}
+
+const busyNotice = "Some of these DIDs were being changed by someone else at the same moment. Nothing was changed: try again.";
+
+function countChangedNotice(expected: number, now: number): string {
+  const n = (count: number) => count.toLocaleString("en-US");
+  return `This search now matches ${n(now)} ${now === 1 ? "DID" : "DIDs"}, not ${n(expected)} as the confirmation showed: someone changed DIDs meanwhile. Nothing was changed. Check the numbers below and confirm again.`;
+}
+
+function doneMessage(verb: "Changed" | "Deleted", outcome: Extract<service.BulkOutcome, { kind: "done" }>): string {
+  const n = (count: number) => count.toLocaleString("en-US");
+  const skipped = outcome.preview.matched - outcome.changed - (verb === "Changed" ? outcome.preview.unchanged : 0);
+  const parts = [`${verb} ${n(outcome.changed)} ${outcome.changed === 1 ? "DID" : "DIDs"}.`];
+  if (verb === "Changed" && outcome.preview.unchanged > 0) parts.push(`${n(outcome.preview.unchanged)} already had these values.`);
+  if (skipped > 0) parts.push(`${n(skipped)} skipped (the rules did not allow it).`);
+  return parts.join(" ");
 }

@@ -1,21 +1,24 @@
-// Business rules for DIDs: which list a URL means, creating numbers and ranges, the
-// status rules of a single edit, and when a DID may be deleted. Multi-row writes run in
-// one transaction so that nothing is half-written.
+// Business rules for DIDs: which list a URL means, creating numbers and ranges, a single
+// edit and delete, and mass edit and delete of a selection. The status rules themselves
+// live in did-status-rules.ts. Every write runs in one transaction with its audit events
+// (written by the repository's set-based statements through audit/audit-log.ts), so
+// nothing is half-written and nothing changes without its events.
 import type { Db } from "../../db/prisma.js";
 import { isUniqueViolation } from "../../db/prisma.js";
-import type { Actor } from "../../shared/actor.js";
+import type { Actor, Caller } from "../../shared/actor.js";
 import type { FieldErrors } from "../../shared/field-errors.js";
 import { listClientOptions } from "../clients/clients.repo.js";
 import { findOperator, holdOperator, listOperatorOptions } from "../operators/operators.repo.js";
 import { listResellerOptions } from "../resellers/resellers.repo.js";
-import { parseDidListQuery, type DidListQuery, type DidStatus } from "./did-filters.js";
-import { parseCreateDidsForm, parseEditDidForm, type CreateDidsForm, type EditDidForm } from "./did-forms.js";
+import { parseDidListQuery, type DidListQuery } from "./did-filters.js";
+import type { CreateDidsCommand, CreateDidsForm, EditDidCommand, EditDidForm, MassDeleteCommand, MassEditCommand } from "./did-forms.js";
 import { parseDidNumbers } from "./did-numbers.js";
+import type { DidSelection } from "./did-selection.js";
+import { deleteRefusal, isAssigned, manualStatusRefusal } from "./did-status-rules.js";
 import * as repo from "./dids.repo.js";
 
 export const conflictListLimit = 50;
 const operatorGone = "That operator does not exist (any more). Choose another.";
-
 /** Everything the inventory page and its fragment show for one URL. */
 export async function didListPage(db: Db, actor: Actor, rawQuery: Record<string, unknown>) {
   const { scope } = actor;
@@ -44,32 +47,32 @@ export type CreateDidsResult =
       conflicts?: { existing: string[]; existingCount: number; unavailableCount: number; repeated: string[]; repeatedCount: number };
     };
 
-export async function createDids(db: Db, actor: Actor, body: Record<string, unknown>, maxNumbers: number): Promise<CreateDidsResult> {
-  const { scope } = actor;
-  const { value: form, errors } = parseCreateDidsForm(body);
-  // A field given twice already has its message; parsing it would only hide that.
-  const parsed = errors.numbers ? undefined : parseDidNumbers(form.numbersText, maxNumbers);
-  if (parsed && parsed.problems.length > 0) errors.numbers = parsed.problems.join("\n");
+/** A writer: who they are (scope) and the request their changes are recorded under. */
+type Writer = Actor & Caller;
+
+export async function createDids(db: Db, writer: Writer, command: CreateDidsCommand, maxNumbers: number): Promise<CreateDidsResult> {
+  const { scope } = writer;
+  const errors: FieldErrors = {};
+  const parsed = parseDidNumbers(command.numbersText, maxNumbers);
+  if (parsed.problems.length > 0) errors.numbers = parsed.problems.join("\n");
   // Checked here too (not only under the lock below) so that every field's message shows at once.
-  if (form.operatorId !== undefined && !errors.operator && !(await findOperator(db, scope, form.operatorId))) {
-    errors.operator = operatorGone;
-  }
-  if (!parsed || Object.keys(errors).length > 0) return { ok: false, form, errors };
+  if (!(await findOperator(db, scope, command.operatorId))) errors.operator = operatorGone;
+  if (Object.keys(errors).length > 0) return { ok: false, form: command, errors };
 
   try {
     // A 100,000-number submission takes a few seconds: allow it more than Prisma's default 5 s.
     return await db.$transaction(
       async (tx): Promise<CreateDidsResult> => {
         // Held until commit: the operator cannot be deleted while its new DIDs are written.
-        if (!(await holdOperator(tx, scope, form.operatorId!))) {
-          return { ok: false, form, errors: { operator: operatorGone } };
+        if (!(await holdOperator(tx, scope, command.operatorId))) {
+          return { ok: false, form: command, errors: { operator: operatorGone } };
         }
         const found = await repo.findExistingNumbers(tx, scope, parsed.numbers);
         const existing = found.inScope;
-        if ((existing.length > 0 || found.elsewhere > 0 || parsed.repeated.length > 0) && !form.skipExisting) {
+        if ((existing.length > 0 || found.elsewhere > 0 || parsed.repeated.length > 0) && !command.skipExisting) {
           return {
             ok: false as const,
-            form,
+            form: command,
             errors: { numbers: "Some numbers already exist or repeat in the input. Remove them, or tick “Skip numbers that already exist”." },
             conflicts: {
               existing: existing.slice(0, conflictListLimit),
@@ -82,23 +85,11 @@ export async function createDids(db: Db, actor: Actor, body: Record<string, unkn
         }
         // Skipping: the insert itself leaves out what exists (ON CONFLICT DO NOTHING).
         if (existing.length + found.elsewhere >= parsed.numbers.length) {
-          return { ok: false as const, form, errors: { numbers: "All these numbers exist already: there is nothing to create." } };
+          return { ok: false as const, form: command, errors: { numbers: "All these numbers exist already: there is nothing to create." } };
         }
-        const batchId = await repo.createBatch(tx, "create", actor.userId);
-        const created = await repo.insertDids(
-          tx,
-          {
-            numbers: parsed.numbers,
-            operatorId: form.operatorId!,
-            status: form.status!,
-            afterHoldStatus: form.afterHoldStatus!,
-            tag: form.tag,
-            notes: form.notes,
-            batchId,
-          },
-          form.skipExisting,
-        );
-        await repo.setBatchCount(tx, batchId, created);
+        const batchId = await repo.createOperation(tx, "create", writer);
+        const created = await repo.insertDids(tx, { ...command, numbers: parsed.numbers, batchId }, command.skipExisting, writer);
+        await repo.finishOperation(tx, batchId, created, parsed.numbers.length - created);
         return { ok: true as const, batchId, created };
       },
       { timeout: 120_000, maxWait: 10_000 },
@@ -107,7 +98,7 @@ export async function createDids(db: Db, actor: Actor, body: Record<string, unkn
     if (!isUniqueViolation(error)) throw error;
     return {
       ok: false,
-      form,
+      form: command,
       errors: { numbers: "Someone created some of these numbers while you were submitting. Submit again to see which." },
     };
   }
@@ -127,76 +118,124 @@ export async function editDidPage(db: Db, actor: Actor, id: number) {
   return did ? { did, operators } : undefined;
 }
 
-/** Assigned numbers belong to a customer: they change only through assignment. */
-export function isAssigned(did: { clientAccountId: number | null }): boolean {
-  return did.clientAccountId !== null;
-}
-
-const assignedStatuses: DidStatus[] = ["active", "blocked", "hold"];
-
-/** Why a DID may not take a status, or undefined when it may. */
-export function statusChangeProblem(did: { status: DidStatus; clientAccountId: number | null }, next: DidStatus): string | undefined {
-  if (next === did.status) return undefined;
-  if (isAssigned(did) && !assignedStatuses.includes(next)) {
-    return "This DID is assigned to a client account: it can only be active, blocked or on hold until it is unassigned.";
-  }
-  if (!isAssigned(did) && (next === "active" || next === "hold")) {
-    return `Only a DID assigned to a client account can be ${next === "active" ? "active" : "on hold"}.`;
-  }
-  return undefined;
-}
+export { isAssigned };
 
 export type EditDidResult = { ok: true } | { ok: false; status: 404 } | { ok: false; status: 422; form: EditDidForm; errors: FieldErrors };
 
-export async function editDid(db: Db, actor: Actor, id: number, body: Record<string, unknown>, now = new Date()): Promise<EditDidResult> {
-  const { value: form, errors } = parseEditDidForm(body);
-  const { scope } = actor;
+/** One DID's edit: the same rules, statement and audit event as a mass edit of one DID. */
+export async function editDid(db: Db, writer: Writer, id: number, command: EditDidCommand): Promise<EditDidResult> {
+  const { scope } = writer;
   return db.$transaction(async (tx) => {
     const did = (await repo.lockDid(tx, scope, id)) ? await repo.findDid(tx, scope, id) : undefined;
     if (!did) return { ok: false as const, status: 404 as const };
-    if (form.operatorId !== undefined && !errors.operator && !(await holdOperator(tx, scope, form.operatorId))) {
-      errors.operator = operatorGone;
-    }
-    if (form.status && !errors.status) {
-      const problem = statusChangeProblem(did, form.status);
-      if (problem) errors.status = problem;
-    }
+    const errors: FieldErrors = {};
+    if (!(await holdOperator(tx, scope, command.operatorId))) errors.operator = operatorGone;
+    const refusal = manualStatusRefusal(did, command.status);
+    if (refusal) errors.status = refusal.message;
+    const form = { ...command, tag: command.tag ?? undefined, notes: command.notes ?? undefined };
     if (Object.keys(errors).length > 0) return { ok: false as const, status: 422 as const, form, errors };
-    const status = form.status!;
-    const holdDays = form.holdDays ?? 0;
-    // Entering hold starts the hold period; leaving it clears the end time.
-    const holdUntil = status !== "hold" ? null : did.status === "hold" ? did.holdUntil : new Date(now.getTime() + holdDays * 86_400_000);
-    await repo.updateDid(tx, scope, id, {
-      operatorId: form.operatorId!,
-      status,
-      afterHoldStatus: form.afterHoldStatus!,
-      holdDays,
-      holdUntil,
-      tag: form.tag ?? null,
-      notes: form.notes ?? null,
-    });
+    const { notes, ...rest } = command;
+    await repo.updateDids(tx, scope, { kind: "ids", ids: [id] }, { ...rest, notes: notes === null ? { mode: "clear" } : { mode: "set", text: notes } }, writer, "edit");
     return { ok: true as const };
   });
 }
 
 export type DeleteDidResult = { ok: true; number: string } | { ok: false; status: 404 } | { ok: false; status: 409; message: string; did: repo.DidDetail };
 
-export async function deleteDid(db: Db, actor: Actor, id: number): Promise<DeleteDidResult> {
-  const { scope } = actor;
+export async function deleteDid(db: Db, writer: Writer, id: number): Promise<DeleteDidResult> {
+  const { scope } = writer;
   return db.$transaction(async (tx) => {
     const did = (await repo.lockDid(tx, scope, id)) ? await repo.findDid(tx, scope, id) : undefined;
     if (!did) return { ok: false as const, status: 404 as const };
-    if (isAssigned(did)) {
-      return {
-        ok: false as const,
-        status: 409 as const,
-        message: `DID ${did.number} is assigned to ${did.clientName} / ${did.accountName} (${did.status}). Unassign it from the client before deleting it.`,
-        did,
-      };
-    }
-    await repo.deleteDid(tx, scope, id);
+    const refusal = deleteRefusal(did);
+    if (refusal) return { ok: false as const, status: 409 as const, message: refusal.message, did };
+    await repo.deleteDids(tx, scope, { kind: "ids", ids: [id] }, writer, "delete");
     return { ok: true as const, number: did.number };
   });
 }
 
+/** What a mass edit or delete would do, or did. */
+export type BulkOutcome =
+  | { kind: "nothing-selected"; message: string }
+  | { kind: "preview"; preview: repo.SelectionPreview }
+  /** "All matching" now matches another number of DIDs than the confirmation showed. */
+  | { kind: "count-changed"; preview: repo.SelectionPreview; expected: number }
+  | { kind: "done"; changed: number; preview: repo.SelectionPreview; operationId?: number }
+  /** Another change held the same rows too long, or PostgreSQL broke a deadlock. */
+  | { kind: "busy" };
+
+function nothingSelected(selection: DidSelection): BulkOutcome {
+  return {
+    kind: "nothing-selected",
+    message:
+      selection.kind === "search"
+        ? "No DIDs match this search (any more): there is nothing to change."
+        : "None of the selected DIDs exists (any more). Search again and select the DIDs.",
+  };
+}
+
+/** PostgreSQL's deadlock, serialization and lock-timeout errors: "try again" situations. */
+function isConflictError(error: unknown): boolean {
+  const text = String((error as { message?: string })?.message ?? error) + JSON.stringify((error as { meta?: unknown })?.meta ?? {});
+  return /40P01|40001|55P03|deadlock detected|could not serialize|lock timeout/i.test(text);
+}
+
+// Mass changes of 100,000 DIDs take seconds; a person waits for them, so allow a minute.
+const bulkTransaction = { timeout: 60_000, maxWait: 10_000 };
+
+/** The mass edit's preview (no write), or its application when `apply`. */
+export async function massEdit(db: Db, writer: Writer, command: MassEditCommand, apply: boolean): Promise<BulkOutcome> {
+  const { scope } = writer;
+  const { selection, changes } = command;
+  if (!apply) {
+    const preview = await repo.previewUpdate(db, scope, selection, changes);
+    return preview.matched === 0 ? nothingSelected(selection) : { kind: "preview", preview };
+  }
+  try {
+    return await db.$transaction(async (tx): Promise<BulkOutcome> => {
+      const preview = await repo.previewUpdate(tx, scope, selection, changes);
+      if (preview.matched === 0) return nothingSelected(selection);
+      if (command.expected !== undefined && preview.matched !== command.expected) return { kind: "count-changed", preview, expected: command.expected };
+      if (preview.willChange === 0) return { kind: "done", changed: 0, preview };
+      const operationId = await repo.createOperation(tx, "mass_edit", writer);
+      const changed = await repo.updateDids(tx, scope, selection, changes, writer, "mass_edit");
+      await repo.finishOperation(tx, operationId, changed, preview.matched - changed - preview.unchanged);
+      return { kind: "done", changed, preview, operationId };
+    }, bulkTransaction);
+  } catch (error) {
+    if (isConflictError(error)) return { kind: "busy" };
+    throw error;
+  }
+}
+
+/** The mass delete's preview (no write), or its application when `apply`. */
+export async function massDelete(db: Db, writer: Writer, command: MassDeleteCommand, apply: boolean): Promise<BulkOutcome> {
+  const { scope } = writer;
+  const { selection } = command;
+  if (!apply) {
+    const preview = await repo.previewDelete(db, scope, selection);
+    return preview.matched === 0 ? nothingSelected(selection) : { kind: "preview", preview };
+  }
+  try {
+    return await db.$transaction(async (tx): Promise<BulkOutcome> => {
+      const preview = await repo.previewDelete(tx, scope, selection);
+      if (preview.matched === 0) return nothingSelected(selection);
+      if (command.expected !== undefined && preview.matched !== command.expected) return { kind: "count-changed", preview, expected: command.expected };
+      if (preview.willChange === 0) return { kind: "done", changed: 0, preview };
+      const operationId = await repo.createOperation(tx, "mass_delete", writer);
+      const changed = await repo.deleteDids(tx, scope, selection, writer, "mass_delete");
+      await repo.finishOperation(tx, operationId, changed, preview.matched - changed);
+      return { kind: "done", changed, preview, operationId };
+    }, bulkTransaction);
+  } catch (error) {
+    if (isConflictError(error)) return { kind: "busy" };
+    throw error;
+  }
+}
+
 export type { DidListQuery };
+
+/** How many DIDs a selection holds in the writer's scope (for the mass-edit form's title). */
+export async function countSelection(db: Db, actor: Actor, selection: DidSelection): Promise<number> {
+  return repo.countSelection(db, actor.scope, selection);
+}
