@@ -62,14 +62,15 @@ export async function recordAuditEvents(tx: DbOrTx, caller: Caller, events: Audi
  * Records one event per row of `rows`, a SQL query (or a CTE name) whose columns are
  * object_id, reseller_id, label and changes (jsonb). For set-based writes: the caller
  * writes `WITH changed AS (UPDATE ... RETURNING ...)` and passes `SELECT ... FROM changed`.
- * Returns the number of events written.
+ * The events are written in object id order, so a batch reads in the order it was made.
  */
 export function auditInsertSql(caller: Caller, action: AuditAction, objectType: AuditObjectType, rows: Prisma.Sql): Prisma.Sql {
   return Prisma.sql`
     INSERT INTO audit_event ${insertColumns()}
     SELECT ${caller.requestId}::uuid, ${caller.userId}::int, ${caller.username}::text, ${action}::"AuditAction", ${objectType}::"AuditObjectType",
       e.object_id, e.reseller_id, left(e.label, ${labelMaxLength}), NULLIF(e.changes, '{}'::jsonb)
-    FROM (${rows}) e`;
+    FROM (${rows}) e
+    ORDER BY e.object_id`;
 }
 
 /**
