@@ -91,6 +91,13 @@ t.test("access", async (t) => {
     expect: Record<Who, number>;
   }
   const statuses = (anonymous: number, admin: number, resellerA: number, resellerB: number, support: number): Record<Who, number> => ({ anonymous, admin, resellerA, resellerB, support });
+  // The mass routes act on a fresh DID of reseller A, made when the row's URL is asked for.
+  let bulkDid = 0;
+  const bulkUrl = (path: string) => async () => {
+    bulkDid = await freshDid();
+    return path;
+  };
+  const bulk = (fields: Record<string, string> = {}) => () => ({ search: "", id: String(bulkDid), ...fields });
   const didEdit = { operator: String(opA.id), status: "reserved", after_hold: "in_stock", hold_days: "0" };
   const matrix: Row[] = [
     { method: "GET", route: "/", url: () => "/", expect: statuses(303, 302, 302, 302, 302) },
@@ -106,6 +113,12 @@ t.test("access", async (t) => {
     { method: "GET", route: "/dids/:id", url: () => `/dids/${a1!.id}`, expect: statuses(303, 200, 200, 404, 200) },
     { method: "GET", route: "/dids/:id/edit", url: () => `/dids/${a1!.id}/edit`, expect: statuses(303, 200, 200, 404, 403) },
     { method: "POST", route: "/dids/:id/edit", url: () => `/dids/${a1!.id}/edit`, body: () => didEdit, expect: statuses(303, 303, 303, 404, 403) },
+    { method: "POST", route: "/dids/mass-edit", url: bulkUrl("/dids/mass-edit"), body: bulk(), expect: statuses(303, 200, 200, 422, 403) },
+    { method: "POST", route: "/dids/mass-edit/change", url: bulkUrl("/dids/mass-edit/change"), body: bulk({ change_tag: "1", tag: "x" }), expect: statuses(303, 200, 200, 200, 403) },
+    { method: "POST", route: "/dids/mass-edit/preview", url: bulkUrl("/dids/mass-edit/preview"), body: bulk({ change_tag: "1", tag: "x" }), expect: statuses(303, 200, 200, 422, 403) },
+    { method: "POST", route: "/dids/mass-edit/apply", url: bulkUrl("/dids/mass-edit/apply"), body: bulk({ change_tag: "1", tag: "x" }), expect: statuses(303, 303, 303, 422, 403) },
+    { method: "POST", route: "/dids/mass-delete", url: bulkUrl("/dids/mass-delete"), body: bulk(), expect: statuses(303, 200, 200, 422, 403) },
+    { method: "POST", route: "/dids/mass-delete/apply", url: bulkUrl("/dids/mass-delete/apply"), body: bulk(), expect: statuses(303, 303, 303, 422, 403) },
     { method: "GET", route: "/dids/:id/delete", url: () => `/dids/${a1!.id}/delete`, expect: statuses(303, 200, 200, 404, 403) },
     { method: "POST", route: "/dids/:id/delete", url: async () => `/dids/${await freshDid()}/delete`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
     { method: "GET", route: "/operators", url: () => "/operators", expect: statuses(303, 200, 200, 200, 200) },
