@@ -4,7 +4,8 @@
 // cache and the JavaScript switch never leak between scenarios (openPage).
 //
 // Not a test file (no .test.ts): the e2e test files import it.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import type { Test } from "tap";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import type { AppConfig } from "../../src/config.js";
@@ -200,4 +201,21 @@ export async function watchCspViolations(page: Page, options: { javaScript: bool
     });
   }
   return violations;
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * Runs axe-core (WCAG 2 A and AA rules) on the page as it is now and asserts it finds
+ * nothing. axe is injected through the DevTools protocol, which the page's CSP does not
+ * block; it needs JavaScript, so scenarios call it in their JavaScript-on run.
+ */
+export async function expectNoAxeViolations(t: Test, page: Page, what: string): Promise<void> {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: { id: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")})`);
+  });
+  t.same(violations, [], `axe finds nothing on ${what}`);
 }

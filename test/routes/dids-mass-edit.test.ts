@@ -7,7 +7,7 @@ import { expectAuditEvents } from "../helpers/audit.js";
 import { makeClientAccount, makeDids, makeOperator, makeReseller } from "../helpers/factories.js";
 
 t.test("mass edit and delete", async (t) => {
-  const { app, db, admin, signInAs } = await buildTestApp(t);
+  const { db, admin, signInAs } = await buildTestApp(t);
   const reseller = await makeReseller(db, "Acme");
   const op = await makeOperator(db, { name: "Kyivstar", resellerId: reseller.id });
   const account = await makeClientAccount(db, reseller.id, { client: "Hotel", account: "desk" });
