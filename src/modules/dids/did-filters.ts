@@ -48,6 +48,28 @@ export interface DidListQuery {
   per: number;
 }
 
+/**
+ * The query-string name of every filter field: the one place the parser, the canonical
+ * URL and the search form's templates take them from.
+ */
+export const filterParams = {
+  numberContains: "contains",
+  numberPrefix: "prefix",
+  numberFrom: "from",
+  numberTo: "to",
+  statuses: "status",
+  operatorId: "operator",
+  resellerId: "reseller",
+  tag: "tag",
+  clientId: "client",
+  notesContains: "notes",
+  id: "id",
+  batchId: "batch",
+} as const satisfies Record<keyof DidFilter, string>;
+
+/** The names of the list's own state (not filters). */
+export const listParams = { sort: "sort", dir: "dir", page: "page", per: "per" } as const;
+
 export const defaultListQuery: DidListQuery = { filter: { statuses: [] }, sort: "number", dir: "asc", page: 1, per: 50 };
 
 export type ParseResult = { ok: true; query: DidListQuery } | { ok: false; errors: FieldErrors; query: DidListQuery };
@@ -65,43 +87,44 @@ function digits(reader: FieldReader, field: string, label: string, min: number):
 /** Parses a list URL's query. On errors it still returns what was valid, for the form. */
 export function parseDidListQuery(source: Record<string, unknown>): ParseResult {
   const r = new FieldReader(source);
+  const p = filterParams;
   const statuses: DidStatus[] = [];
-  for (const value of r.list("status")) {
+  for (const value of r.list(p.statuses)) {
     if ((didStatuses as readonly string[]).includes(value)) {
       if (!statuses.includes(value as DidStatus)) statuses.push(value as DidStatus);
-    } else r.fail("status", `"${value.slice(0, 40)}" is not a DID status.`);
+    } else r.fail(p.statuses, `"${value.slice(0, 40)}" is not a DID status.`);
   }
   const filter: DidFilter = {
-    numberContains: digits(r, "contains", "Number contains", 1),
-    numberPrefix: digits(r, "prefix", "Number starts with", 1),
-    numberFrom: digits(r, "from", "Number from", minDigits),
-    numberTo: digits(r, "to", "Number to", minDigits),
+    numberContains: digits(r, p.numberContains, "Number contains", 1),
+    numberPrefix: digits(r, p.numberPrefix, "Number starts with", 1),
+    numberFrom: digits(r, p.numberFrom, "Number from", minDigits),
+    numberTo: digits(r, p.numberTo, "Number to", minDigits),
     statuses,
-    operatorId: r.id("operator", "operator"),
-    resellerId: r.id("reseller", "reseller"),
-    tag: r.text("tag", "Tag", tagMaxLength),
-    clientId: r.id("client", "client"),
-    notesContains: r.text("notes", "Notes", notesMaxLength),
-    id: r.id("id", "ID"),
-    batchId: r.id("batch", "batch"),
+    operatorId: r.id(p.operatorId, "operator"),
+    resellerId: r.id(p.resellerId, "reseller"),
+    tag: r.text(p.tag, "Tag", tagMaxLength),
+    clientId: r.id(p.clientId, "client"),
+    notesContains: r.text(p.notesContains, "Notes", notesMaxLength),
+    id: r.id(p.id, "ID"),
+    batchId: r.id(p.batchId, "batch"),
   };
   const { numberFrom, numberTo } = filter;
   if (numberFrom && numberTo) {
-    if (numberFrom.length !== numberTo.length) r.fail("to", "Number from and to need the same number of digits.");
-    else if (numberFrom > numberTo) r.fail("to", "Number to must not be lower than number from.");
+    if (numberFrom.length !== numberTo.length) r.fail(p.numberTo, "Number from and to need the same number of digits.");
+    else if (numberFrom > numberTo) r.fail(p.numberTo, "Number to must not be lower than number from.");
   }
-  const perText = r.raw("per")?.trim();
+  const perText = r.raw(listParams.per)?.trim();
   let per = defaultListQuery.per;
   if (perText) {
     const n = Number(perText);
     if ((pageSizes as readonly number[]).includes(n) && /^\d+$/.test(perText)) per = n;
-    else r.fail("per", `Rows per page must be one of ${pageSizes.join(", ")}.`);
+    else r.fail(listParams.per, `Rows per page must be one of ${pageSizes.join(", ")}.`);
   }
   const query: DidListQuery = {
     filter,
-    sort: r.oneOf("sort", "sort column", sortColumns, defaultListQuery.sort) ?? defaultListQuery.sort,
-    dir: r.oneOf("dir", "sort direction", ["asc", "desc"] as const, defaultListQuery.dir) ?? defaultListQuery.dir,
-    page: r.integer("page", "Page", 1, maxPage, 1) ?? 1,
+    sort: r.oneOf(listParams.sort, "sort column", sortColumns, defaultListQuery.sort) ?? defaultListQuery.sort,
+    dir: r.oneOf(listParams.dir, "sort direction", ["asc", "desc"] as const, defaultListQuery.dir) ?? defaultListQuery.dir,
+    page: r.integer(listParams.page, "Page", 1, maxPage, 1) ?? 1,
     per,
   };
   return r.ok ? { ok: true, query } : { ok: false, errors: r.errors, query };
@@ -115,25 +138,27 @@ export function listSearchParams(query: DidListQuery, overrides: Partial<Omit<Di
   const add = (name: string, value: string | number | undefined) => {
     if (value !== undefined && value !== "") params.append(name, String(value));
   };
-  add("contains", f.numberContains);
-  add("prefix", f.numberPrefix);
-  add("from", f.numberFrom);
-  add("to", f.numberTo);
-  for (const status of f.statuses) add("status", status);
-  add("operator", f.operatorId);
-  add("reseller", f.resellerId);
-  add("tag", f.tag);
-  add("client", f.clientId);
-  add("notes", f.notesContains);
-  add("id", f.id);
-  add("batch", f.batchId);
-  if (q.sort !== defaultListQuery.sort || q.dir !== defaultListQuery.dir) {
-    add("sort", q.sort);
-    add("dir", q.dir);
+  for (const [key, name] of Object.entries(filterParams) as [keyof DidFilter, string][]) {
+    const value = f[key];
+    if (Array.isArray(value)) for (const item of value) add(name, item);
+    else add(name, value);
   }
-  if (q.per !== defaultListQuery.per) add("per", q.per);
-  if (q.page !== 1) add("page", q.page);
+  if (q.sort !== defaultListQuery.sort || q.dir !== defaultListQuery.dir) {
+    add(listParams.sort, q.sort);
+    add(listParams.dir, q.dir);
+  }
+  if (q.per !== defaultListQuery.per) add(listParams.per, q.per);
+  if (q.page !== 1) add(listParams.page, q.page);
   return params;
+}
+
+/**
+ * The list state the search form carries in hidden fields (the batch, the sort, the page
+ * size), so that a new search keeps them; only what differs from the defaults.
+ */
+export function hiddenSearchFields(query: DidListQuery): [string, string][] {
+  const kept = new Set<string>([filterParams.batchId, listParams.sort, listParams.dir, listParams.per]);
+  return [...listSearchParams(query, { page: 1 })].filter(([name]) => kept.has(name));
 }
 
 export function listUrl(query: DidListQuery, overrides: Partial<Omit<DidListQuery, "filter">> = {}): string {

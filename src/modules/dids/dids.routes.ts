@@ -5,7 +5,7 @@ import { renderError } from "../../plugins/errors.js";
 import { callerOf } from "../../shared/actor.js";
 import { clip, parseId, type FieldErrors } from "../../shared/field-errors.js";
 import { refererReturnUrl, safeReturnUrl } from "../../shared/return-url.js";
-import { didStatuses, isFiltered, listSearchParams, listUrl, pageSizes, sortColumns } from "./did-filters.js";
+import { didStatuses, filterParams, hiddenSearchFields, isFiltered, listParams, listSearchParams, listUrl, pageSizes, sortColumns } from "./did-filters.js";
 import {
   afterHoldStatuses,
   createStatuses,
@@ -28,6 +28,24 @@ type WithId = FastifyRequest<{ Params: { id: string } }>;
 
 const formOptions = { createStatuses, afterHoldStatuses, didStatuses, maxHoldDays };
 const backToList = (value: unknown) => safeReturnUrl(value, "/dids");
+
+/** What the inventory page and its fragment render, for one list page. */
+function listView(page: Awaited<ReturnType<typeof service.didListPage>>) {
+  return {
+    ...page,
+    title: "DID inventory",
+    tab: "dids",
+    canonical: listUrl(page.query),
+    listUrl,
+    hiddenSearchFields,
+    filterParams,
+    listParams,
+    pageSizes,
+    sortColumns,
+    didStatuses,
+    filtered: isFiltered(page.query.filter),
+  };
+}
 
 /** The signed-in writer of this request, for the service and its audit events. */
 const writerOf = (request: FastifyRequest) => callerOf(request.actor!, request.id);
@@ -56,7 +74,7 @@ export default async function didRoutes(app: FastifyInstance) {
     if (request.wantsFragment && page.valid) reply.header("hx-push-url", canonical);
     return reply.render(
       { page: "dids/list", fragment: "dids/_browser" },
-      { ...page, title: "DID inventory", tab: "dids", canonical, listUrl, pageSizes, sortColumns, didStatuses, filtered: isFiltered(page.query.filter) },
+      listView(page),
       page.valid ? 200 : 400,
     );
   });
@@ -167,7 +185,7 @@ export default async function didRoutes(app: FastifyInstance) {
     const page = await service.didListPage(app.db, request.actor!, Object.fromEntries(listSearchParams(query)));
     return reply.render(
       { page: "dids/list", fragment: "dids/_bulk-done" },
-      { ...page, title: "DID inventory", tab: "dids", canonical: listUrl(page.query), listUrl, pageSizes, sortColumns, didStatuses, filtered: isFiltered(page.query.filter), notice: message },
+      { ...listView(page), notice: message },
     );
   };
 
