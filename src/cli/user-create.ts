@@ -13,7 +13,7 @@ import { describeError } from "../shared/describe-error.js";
 
 const usage = "usage: npm run user:create -- --username NAME --role admin|reseller|support [--reseller NAME_OR_ID]";
 
-function parseArgs(argv: string[]): Record<string, string> {
+function parseArgs(argv: string[]): { username: string; role: string; reseller?: string } {
   const args: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -24,7 +24,7 @@ function parseArgs(argv: string[]): Record<string, string> {
     args[match[1]!] = value;
   }
   if (!args.username || !args.role) throw new Error(usage);
-  return args;
+  return { username: args.username, role: args.role, reseller: args.reseller };
 }
 
 async function readPassword(): Promise<string> {
@@ -59,10 +59,9 @@ async function main() {
   const database = await openDatabase(loadConfig(), () => {}, { shareRunningServer: true });
   const db = createPrismaClient(database.url, 2);
   try {
-    const input = { username: args.username!, role: args.role!, reseller: args.reseller };
     // The shell has no signed-in user: its event is the system's ("system", no user id),
     // with a request id of its own for this run.
-    const outcome = await createUserFromShell(db, systemCaller(randomUUID()), input, readPassword);
+    const outcome = await createUserFromShell(db, systemCaller(randomUUID()), args, readPassword);
     if (outcome.kind === "invalid") throw new Error(Object.entries(outcome.errors).map(([field, message]) => `${field}: ${message}`).join("\n"));
     console.log(`created user "${outcome.username}" (${args.role}${args.reseller ? `, reseller ${args.reseller}` : ""})`);
   } finally {
