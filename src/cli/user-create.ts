@@ -2,16 +2,18 @@
 // The password is asked for at a prompt (not echoed), or read from standard input when
 // that is not a terminal: `printf '%s\n' "$PASSWORD" | npm run user:create -- ...`.
 // It never comes from the command line, where other users could see it in `ps`.
+import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
 import { createPrismaClient } from "../db/prisma.js";
 import { createUserFromShell } from "../modules/users/users.service.js";
+import { systemCaller } from "../shared/actor.js";
 import { describeError } from "../shared/describe-error.js";
 
 const usage = "usage: npm run user:create -- --username NAME --role admin|reseller|support [--reseller NAME_OR_ID]";
 
-function parseArgs(argv: string[]): Record<string, string> {
+function parseArgs(argv: string[]): { username: string; role: string; reseller?: string } {
   const args: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -22,7 +24,7 @@ function parseArgs(argv: string[]): Record<string, string> {
     args[match[1]!] = value;
   }
   if (!args.username || !args.role) throw new Error(usage);
-  return args;
+  return { username: args.username, role: args.role, reseller: args.reseller };
 }
 
 async function readPassword(): Promise<string> {
@@ -57,10 +59,11 @@ async function main() {
   const database = await openDatabase(loadConfig(), () => {}, { shareRunningServer: true });
   const db = createPrismaClient(database.url, 2);
   try {
-    const input = { username: args.username!, role: args.role!, reseller: args.reseller };
-    const result = await createUserFromShell(db, input, readPassword);
-    if (!result.ok) throw new Error(Object.entries(result.errors).map(([field, message]) => `${field}: ${message}`).join("\n"));
-    console.log(`created user "${result.username}" (${args.role}${args.reseller ? `, reseller ${args.reseller}` : ""})`);
+    // The shell has no signed-in user: its event is the system's ("system", no user id),
+    // with a request id of its own for this run.
+    const outcome = await createUserFromShell(db, systemCaller(randomUUID()), args, readPassword);
+    if (outcome.kind === "invalid") throw new Error(Object.entries(outcome.errors).map(([field, message]) => `${field}: ${message}`).join("\n"));
+    console.log(`created user "${outcome.username}" (${args.role}${args.reseller ? `, reseller ${args.reseller}` : ""})`);
   } finally {
     await db.$disconnect();
     await database.close();

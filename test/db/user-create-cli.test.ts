@@ -6,6 +6,7 @@ import t from "tap";
 import { createPrismaClient } from "../../src/db/prisma.js";
 import { projectRoot } from "../../src/paths.js";
 import { createTestDatabase, signIn } from "../helpers/app.js";
+import { auditEventsAfter } from "../helpers/audit.js";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 
@@ -39,6 +40,9 @@ t.test("user:create", async (t) => {
   t.match(ok.output, /created user "ops"/);
   t.notMatch(ok.output, /a shell password/, "the password is not echoed");
   t.match(await db.user.findFirstOrThrow({ where: { username: "ops" }, include: { reseller: true } }), { role: "reseller", reseller: { name: "Acme Telecom" } });
+  const [created, ...others] = await auditEventsAfter(db, 0n);
+  t.match(created, { action: "create", objectType: "user", label: "ops", actorId: null, actorName: "system", changes: { username: [null, "ops"], role: [null, "reseller"], reseller: [null, "Acme Telecom"] } }, "its audit event: by the system");
+  t.equal(others.length, 0);
   const app = await buildApp({ ...loadConfig({}), databaseUrl: url }, db, { logger: false });
   t.teardown(() => app.close());
   t.ok(await signIn(app, "ops", "a shell password"), "and can sign in");
@@ -57,6 +61,7 @@ t.test("user:create", async (t) => {
     t.match(res.output, message);
   }
   t.equal(await db.user.count(), 1, "nothing else was created");
+  t.equal((await auditEventsAfter(db, 0n)).filter((e) => e.action === "create").length, 1, "and no other user created in the audit log");
 
   // With the password prompt left unanswered, a wrong argument must still be answered at once.
   const unanswered: [string[], RegExp][] = [

@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { smallFormBodyLimit, type AppConfig } from "../../config.js";
 import { signInNext } from "../../plugins/auth.js";
 import { csrfCookie } from "../../plugins/security.js";
-import { normalizeUsername } from "../users/usernames.js";
+import { callerOf } from "../../shared/actor.js";
+import { parseChangePasswordForm, parseSignInForm } from "./auth-forms.js";
 import * as service from "./auth.service.js";
 import { isKnownDevice, knownDeviceCookie, knownDeviceDays, knownDeviceToken } from "./known-device.js";
 import { createSignInThrottle } from "./sign-in-throttle.js";
@@ -39,25 +40,29 @@ export default async function authRoutes(app: FastifyInstance, options: { config
   app.post<{ Body: Body }>("/signin", { config: { access: "public" }, bodyLimit: smallFormBodyLimit }, async (request, reply) => {
     const body = request.body ?? {};
     const next = signInNext(body.next);
-    const typed = typeof body.username === "string" ? body.username.slice(0, 64) : "";
-    const username = normalizeUsername(body.username);
+    const command = parseSignInForm(body);
+    const { username, typed } = command;
     const gate = await throttle.signIn(username, request.ip, isKnownDevice(deviceKey, username, request.cookies[knownDeviceCookie]));
     if (!gate.allowed) {
+      // Not an audit event: the password was not checked, and recording every refused
+      // attempt would let a flood against a locked door fill the log (the throttle
+      // answers it without writing anything). The attempts that are counted, the ones
+      // that reached the password check, were recorded when they were made.
       reply.header("retry-after", String(gate.retryAfterSeconds));
       // The same words whether or not the username exists.
       return renderSignIn(reply, { next, username: typed, error: `Too many sign-in attempts. ${tryAgainIn(gate.retryAfterSeconds)}` }, 429);
     }
     // An error from here on keeps the attempt counted: failing closed.
-    const result = await service.signIn(app.db, body, policy);
+    const outcome = await service.signIn(app.db, command, { requestId: request.id, ip: request.ip }, policy);
     // A disabled account is named only after its right password: that was no guess either.
-    if (result.ok || result.reason === "disabled") await gate.notAGuess();
-    if (!result.ok) {
+    if (outcome.kind === "signed-in" || outcome.reason === "disabled") await gate.notAGuess();
+    if (outcome.kind === "refused") {
       // The attempted name is not logged: it is often a password typed in the wrong field.
-      request.log.info({ reason: result.reason }, "sign-in refused");
-      return renderSignIn(reply, { next, username: typed, error: result.errors.form }, 401);
+      request.log.info({ reason: outcome.reason }, "sign-in refused");
+      return renderSignIn(reply, { next, username: typed, error: outcome.message }, 401);
     }
     if (request.sessionToken) await service.signOut(app.db, request.sessionToken);
-    request.log.info({ user: result.actor.username }, "signed in");
+    request.log.info({ user: outcome.actor.username }, "signed in");
     // A new CSRF secret with the new session: tokens from before the sign-in stop working.
     reply.clearCookie(csrfCookie, { path: "/" });
     // Sent to the sign-in form only: it lets this browser in while strangers hammer the account.
@@ -70,7 +75,7 @@ export default async function authRoutes(app: FastifyInstance, options: { config
         maxAge: knownDeviceDays * 86_400,
       });
     }
-    return reply.startSession(result.token).redirect(next, 303);
+    return reply.startSession(outcome.token).redirect(next, 303);
   });
 
   app.post("/signout", { config: { access: "read" }, bodyLimit: smallFormBodyLimit }, async (request, reply) => {
@@ -91,9 +96,12 @@ export default async function authRoutes(app: FastifyInstance, options: { config
       reply.header("retry-after", String(gate.retryAfterSeconds));
       return renderPasswordForm(reply, { current: `Too many attempts. ${tryAgainIn(gate.retryAfterSeconds)}` }, 429);
     }
-    const result = await service.changeOwnPassword(app.db, request.actor!, request.sessionToken!, request.body ?? {});
-    if (result.ok || result.currentPasswordRight) await gate.notAGuess();
-    if (!result.ok) return renderPasswordForm(reply, result.errors, 422);
+    const parsed = parseChangePasswordForm(request.body ?? {});
+    // A malformed form (a field given twice) stays counted: its current password was not checked.
+    if (!parsed.ok) return renderPasswordForm(reply, parsed.errors, 422);
+    const outcome = await service.changeOwnPassword(app.db, callerOf(request.actor!, request.id), request.sessionToken!, parsed.command);
+    if (outcome.kind === "changed" || outcome.currentPasswordRight) await gate.notAGuess();
+    if (outcome.kind === "invalid") return renderPasswordForm(reply, outcome.errors, 422);
     reply.setFlash("Your password is changed. Your other sessions were signed out.");
     return reply.redirectAfterPost("/dids");
   });

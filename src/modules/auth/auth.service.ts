@@ -3,10 +3,11 @@
 // absolute end; signing out, a password change or disabling a user removes them at once.
 import { createHash, randomBytes } from "node:crypto";
 import type { Db } from "../../db/prisma.js";
-import { actorFor, type Actor } from "../../shared/actor.js";
-import { FieldReader, type FieldErrors } from "../../shared/field-errors.js";
+import { actorFor, type Actor, type Caller } from "../../shared/actor.js";
+import { clip, type FieldErrors } from "../../shared/field-errors.js";
+import { recordAuditEvents } from "../audit/audit-log.js";
 import * as users from "../users/users.repo.js";
-import { normalizeUsername } from "../users/usernames.js";
+import type { ChangePasswordCommand, SignInCommand } from "./auth-forms.js";
 import { burnPasswordCheck, hashPassword, passwordMaxLength, passwordProblem, verifyPassword } from "./passwords.js";
 import * as sessions from "./sessions.repo.js";
 
@@ -27,37 +28,67 @@ export function tokenHash(token: string): string {
 // Writing lastSeenAt on every request would turn every page view into a write.
 const touchEveryMs = 60_000;
 
-export type SignInResult =
-  | { ok: true; token: string; actor: Actor }
-  | { ok: false; reason: "invalid" | "disabled"; errors: FieldErrors; username: string };
+export type SignInOutcome =
+  | { kind: "signed-in"; token: string; actor: Actor }
+  | { kind: "refused"; reason: "invalid" | "disabled"; message: string };
+
+/** Where a sign-in comes from: its request, for the audit event, and the client's address. */
+export interface SignInContext {
+  requestId: string;
+  /** The client IP as Fastify reports it (from X-Forwarded-For only under TRUST_PROXY). */
+  ip: string;
+}
 
 const wrongCredentials = "Wrong username or password.";
 
-export async function signIn(db: Db, body: Record<string, unknown>, policy: SessionPolicy, now = new Date()): Promise<SignInResult> {
-  const r = new FieldReader(body);
-  const typed = r.raw("username");
-  const username = typeof typed === "string" ? typed.trim().slice(0, 64) : "";
-  const normalized = normalizeUsername(typed);
-  const password = r.raw("password") ?? "";
+/** The label of an attempt with no such user: the name as typed, control characters hidden, at most 64 characters. */
+function attemptLabel(typed: string): string {
+  return clip(typed.trim(), 63) || "(no username)";
+}
+
+/**
+ * Every attempt that reaches the password check is recorded: sign_in by the user, or
+ * sign_in_failed with no actor (nobody is signed in), the user as object when the name
+ * exists. The changes carry the client address and why it failed.
+ */
+export async function signIn(db: Db, command: SignInCommand, context: SignInContext, policy: SessionPolicy, now = new Date()): Promise<SignInOutcome> {
+  const { username, password } = command;
+  const ip: [null, string] = [null, context.ip];
+  const anonymous: Caller = { requestId: context.requestId, userId: null, username: null };
   // Only names that could exist are looked up (ASCII, so case-folding is the same in
   // JavaScript and PostgreSQL); the rest still cost a password check.
-  if (!normalized || !password || password.length > passwordMaxLength * 4) {
-    // Still spend the time of a check: an empty field is no shortcut for timing.
+  const user = username ? await users.findUserForSignIn(db, username) : undefined;
+  const passwordRight = user && password && password.length <= passwordMaxLength * 4 ? await verifyPassword(user.passwordHash, password) : undefined;
+  if (passwordRight === undefined) {
+    // Still spend the time of a check: an unknown name or an empty field is no shortcut for timing.
     await burnPasswordCheck(password.slice(0, passwordMaxLength));
-    return { ok: false, reason: "invalid", errors: { form: wrongCredentials }, username };
   }
-  const user = await users.findUserForSignIn(db, normalized);
   if (!user) {
-    await burnPasswordCheck(password);
-    return { ok: false, reason: "invalid", errors: { form: wrongCredentials }, username };
+    await recordAuditEvents(db, anonymous, [
+      { action: "sign_in_failed", objectType: "user", objectId: null, resellerId: null, label: attemptLabel(command.typed), changes: { ip, reason: [null, "unknown username"] } },
+    ]);
+    return { kind: "refused", reason: "invalid", message: wrongCredentials };
   }
-  if (!(await verifyPassword(user.passwordHash, password))) return { ok: false, reason: "invalid", errors: { form: wrongCredentials }, username };
+  const failed = (reason: string) =>
+    recordAuditEvents(db, anonymous, [{ action: "sign_in_failed", objectType: "user", objectId: user.id, resellerId: user.resellerId, label: user.username, changes: { ip, reason: [null, reason] } }]);
+  if (!passwordRight) {
+    await failed("wrong password");
+    return { kind: "refused", reason: "invalid", message: wrongCredentials };
+  }
   // Said only to someone who knows the password, so it reveals nothing to a guesser.
-  if (user.disabled) return { ok: false, reason: "disabled", errors: { form: "This account is disabled. Ask an administrator." }, username };
+  if (user.disabled) {
+    await failed("disabled");
+    return { kind: "refused", reason: "disabled", message: "This account is disabled. Ask an administrator." };
+  }
   const token = newToken();
-  await sessions.insertSession(db, tokenHash(token), user.id, now, new Date(now.getTime() + policy.absoluteHours * 3_600_000));
-  await users.noteSignIn(db, user.id, now);
-  return { ok: true, token, actor: actorFor(user) };
+  await db.$transaction(async (tx) => {
+    await sessions.insertSession(tx, tokenHash(token), user.id, now, new Date(now.getTime() + policy.absoluteHours * 3_600_000));
+    await users.noteSignIn(tx, user.id, now);
+    await recordAuditEvents(tx, { requestId: context.requestId, userId: user.id, username: user.username }, [
+      { action: "sign_in", objectType: "user", objectId: user.id, resellerId: user.resellerId, label: user.username, changes: { ip } },
+    ]);
+  });
+  return { kind: "signed-in", token, actor: actorFor(user) };
 }
 
 /** The actor of a session token, or undefined when it is unknown, expired or disabled. */
@@ -83,25 +114,30 @@ export async function purgeExpiredSessions(db: Db, policy: SessionPolicy, now = 
 }
 
 /** `currentPasswordRight`: the form failed for another reason, so it was no guess. */
-export type ChangePasswordResult = { ok: true } | { ok: false; errors: FieldErrors; currentPasswordRight: boolean };
+export type ChangePasswordOutcome = { kind: "changed" } | { kind: "invalid"; errors: FieldErrors; currentPasswordRight: boolean };
 
-/** Changing one's password ends one's other sessions (a stolen session dies with it). */
-export async function changeOwnPassword(db: Db, actor: Actor, token: string, body: Record<string, unknown>): Promise<ChangePasswordResult> {
-  const r = new FieldReader(body);
-  const current = r.raw("current") ?? "";
-  const next = r.raw("password") ?? "";
-  const repeat = r.raw("repeat") ?? "";
-  const errors: FieldErrors = { ...r.errors };
-  const storedHash = await users.findPasswordHash(db, actor.userId);
+/**
+ * Changing one's password ends one's other sessions (a stolen session dies with it). Its
+ * password_change event has no changes: no password or hash is ever recorded.
+ */
+export async function changeOwnPassword(db: Db, caller: Actor & Caller, token: string, command: ChangePasswordCommand): Promise<ChangePasswordOutcome> {
+  const { current, password, repeat } = command;
+  const errors: FieldErrors = {};
+  const storedHash = await users.findPasswordHash(db, caller.userId);
   const currentPasswordRight = Boolean(storedHash && current && (await verifyPassword(storedHash, current)));
   if (!currentPasswordRight) errors.current = "This is not your current password.";
-  const problem = passwordProblem(next, actor.username);
+  const problem = passwordProblem(password, caller.username);
   if (problem) errors.password = problem;
-  else if (next !== repeat) errors.repeat = "The two new passwords differ.";
-  if (Object.keys(errors).length > 0) return { ok: false, errors, currentPasswordRight };
+  else if (password !== repeat) errors.repeat = "The two new passwords differ.";
+  if (Object.keys(errors).length > 0) return { kind: "invalid", errors, currentPasswordRight };
+  const passwordHash = await hashPassword(password);
   await db.$transaction(async (tx) => {
-    await users.setPasswordHash(tx, actor.userId, await hashPassword(next));
-    await sessions.deleteUserSessions(tx, actor.userId, tokenHash(token));
+    const user = await users.findUser(tx, caller.userId);
+    await users.setPasswordHash(tx, caller.userId, passwordHash);
+    await sessions.deleteUserSessions(tx, caller.userId, tokenHash(token));
+    await recordAuditEvents(tx, caller, [
+      { action: "password_change", objectType: "user", objectId: caller.userId, resellerId: user?.resellerId ?? null, label: caller.username },
+    ]);
   });
-  return { ok: true };
+  return { kind: "changed" };
 }

@@ -1,9 +1,11 @@
 // Thin routes for the Operators tab.
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { smallFormBodyLimit } from "../../config.js";
 import { renderError } from "../../plugins/errors.js";
-import { clip, parseId } from "../../shared/field-errors.js";
+import { callerOf } from "../../shared/actor.js";
+import { clip, parseId, type FieldErrors } from "../../shared/field-errors.js";
 import { operatorListUrl } from "./operator-filters.js";
+import { parseCreateOperatorForm, type OperatorForm } from "./operator-forms.js";
 import * as service from "./operators.service.js";
 
 type Query = Record<string, unknown>;
@@ -24,23 +26,23 @@ export default async function operatorRoutes(app: FastifyInstance) {
 
   app.get<{ Querystring: Query }>("/operators/new", write, async (request, reply) => {
     const preset = typeof request.query.reseller === "string" ? parseId(request.query.reseller) : undefined;
-    return reply.render(
-      { page: "operators/new", fragment: "operators/_create-dialog" },
-      { title: "New operator", tab: "operators", ...(await service.newOperatorPage(app.db, request.actor!)), form: { resellerId: preset }, errors: {} },
-    );
+    return renderNew(request, reply, { resellerId: preset });
   });
 
-  app.post<{ Body: Body }>("/operators/new", { bodyLimit: smallFormBodyLimit }, async (request, reply) => {
-    const result = await service.createOperator(app.db, request.actor!, request.body ?? {});
-    if (result.ok) {
-      reply.setFlash(`Created operator “${String(request.body.name).trim()}”.`);
-      return reply.redirectAfterPost("/operators");
-    }
-    return reply.render(
+  const renderNew = async (request: FastifyRequest, reply: FastifyReply, form: OperatorForm, errors: FieldErrors = {}, status = 200) =>
+    reply.render(
       { page: "operators/new", fragment: "operators/_create-dialog" },
-      { title: "New operator", tab: "operators", ...(await service.newOperatorPage(app.db, request.actor!)), form: result.form, errors: result.errors },
-      422,
+      { title: "New operator", tab: "operators", ...(await service.newOperatorPage(app.db, request.actor!)), form, errors },
+      status,
     );
+
+  app.post<{ Body: Body }>("/operators/new", { bodyLimit: smallFormBodyLimit }, async (request, reply) => {
+    const parsed = parseCreateOperatorForm(request.body ?? {});
+    if (!parsed.ok) return renderNew(request, reply, parsed.form, parsed.errors, 422);
+    const outcome = await service.createOperator(app.db, callerOf(request.actor!, request.id), parsed.command);
+    if (outcome.kind === "invalid") return renderNew(request, reply, parsed.command, outcome.errors, 422);
+    reply.setFlash(`Created operator “${outcome.name}”.`);
+    return reply.redirectAfterPost("/operators");
   });
 
   const notFound = (id: number) => ({ title: "Operator not found", message: `There is no operator with ID ${id}. It may have been deleted.` });
@@ -57,16 +59,16 @@ export default async function operatorRoutes(app: FastifyInstance) {
   app.post<{ Params: { id: string } }>("/operators/:id/delete", { bodyLimit: smallFormBodyLimit }, async (request, reply) => {
     const id = parseId(request.params.id);
     if (id === undefined) return renderError(request, reply, 400, badId(request.params.id));
-    const result = await service.deleteOperator(app.db, request.actor!, id);
-    if (result.ok) {
-      reply.setFlash(`Deleted operator “${result.name}”.`);
-      return reply.redirectAfterPost("/operators");
+    const outcome = await service.deleteOperator(app.db, callerOf(request.actor!, request.id), id);
+    if (outcome.kind === "not-found") return renderError(request, reply, 404, notFound(id));
+    if (outcome.kind === "in-use") {
+      return reply.render(
+        { page: "operators/delete", fragment: "operators/_delete-dialog" },
+        { title: `Delete operator ${outcome.operator.name}`, tab: "operators", operator: outcome.operator, didCount: outcome.didCount },
+        409,
+      );
     }
-    if (result.status === 404) return renderError(request, reply, 404, notFound(id));
-    return reply.render(
-      { page: "operators/delete", fragment: "operators/_delete-dialog" },
-      { title: `Delete operator ${result.operator.name}`, tab: "operators", operator: result.operator, didCount: result.didCount },
-      409,
-    );
+    reply.setFlash(`Deleted operator “${outcome.name}”.`);
+    return reply.redirectAfterPost("/operators");
   });
 }

@@ -1,11 +1,13 @@
 // Business rules for operators: unique names within a reseller, and no deleting an
-// operator that still owns DIDs.
+// operator that still owns DIDs. Every write records its audit event in its transaction.
 import type { Db } from "../../db/prisma.js";
 import { isUniqueViolation } from "../../db/prisma.js";
-import type { Actor } from "../../shared/actor.js";
-import { FieldReader, type FieldErrors } from "../../shared/field-errors.js";
+import type { Actor, Caller } from "../../shared/actor.js";
+import type { FieldErrors } from "../../shared/field-errors.js";
+import { recordAuditEvents } from "../audit/audit-log.js";
 import { findReseller, listResellerOptions } from "../resellers/resellers.repo.js";
-import { operatorNameMaxLength, parseOperatorListQuery } from "./operator-filters.js";
+import { parseOperatorListQuery } from "./operator-filters.js";
+import type { CreateOperatorCommand } from "./operator-forms.js";
 import * as repo from "./operators.repo.js";
 
 export async function operatorListPage(db: Db, actor: Actor, rawQuery: Record<string, unknown>) {
@@ -24,29 +26,27 @@ export async function newOperatorPage(db: Db, actor: Actor) {
   return { resellers: await listResellerOptions(db, actor.scope) };
 }
 
-export interface OperatorForm {
-  name?: string;
-  resellerId?: number;
-}
+export type CreateOperatorOutcome = { kind: "created"; id: number; name: string } | { kind: "invalid"; errors: FieldErrors };
 
-export type CreateOperatorResult = { ok: true; id: number } | { ok: false; form: OperatorForm; errors: FieldErrors };
-
-export async function createOperator(db: Db, actor: Actor, body: Record<string, unknown>): Promise<CreateOperatorResult> {
-  const r = new FieldReader(body);
-  const form: OperatorForm = { name: r.text("name", "Name", operatorNameMaxLength, { required: true }), resellerId: r.id("reseller", "a reseller", { required: true }) };
-  const { errors } = r;
-  if (form.resellerId !== undefined && !errors.reseller && !(await findReseller(db, actor.scope, form.resellerId))) errors.reseller = "That reseller does not exist. Choose another.";
-  if (form.name && form.resellerId !== undefined && !errors.reseller && (await repo.operatorNameTaken(db, form.resellerId, form.name))) {
-    errors.name = `This reseller already has an operator named “${form.name}”.`;
-  }
-  if (Object.keys(errors).length > 0) return { ok: false, form, errors };
+export async function createOperator(db: Db, caller: Actor & Caller, command: CreateOperatorCommand): Promise<CreateOperatorOutcome> {
+  const { name, resellerId } = command;
+  const reseller = await findReseller(db, caller.scope, resellerId);
+  if (!reseller) return { kind: "invalid", errors: { reseller: "That reseller does not exist. Choose another." } };
+  const nameTaken = { kind: "invalid" as const, errors: { name: `This reseller already has an operator named “${name}”.` } };
+  if (await repo.operatorNameTaken(db, resellerId, name)) return nameTaken;
   try {
-    const operator = await repo.createOperator(db, { name: form.name!, resellerId: form.resellerId! });
-    return { ok: true, id: operator.id };
+    const operator = await db.$transaction(async (tx) => {
+      const created = await repo.createOperator(tx, { name, resellerId });
+      await recordAuditEvents(tx, caller, [
+        { action: "create", objectType: "operator", objectId: created.id, resellerId, label: name, changes: { name: [null, name], reseller: [null, reseller.name] } },
+      ]);
+      return created;
+    });
+    return { kind: "created", id: operator.id, name };
   } catch (error) {
     // Two people creating the same name at once: the unique index decides.
     if (!isUniqueViolation(error)) throw error;
-    return { ok: false, form, errors: { name: `This reseller already has an operator named “${form.name}”.` } };
+    return nameTaken;
   }
 }
 
@@ -56,19 +56,23 @@ export async function getOperator(db: Db, actor: Actor, id: number) {
 }
 
 type OperatorWithReseller = NonNullable<Awaited<ReturnType<typeof repo.findOperator>>>;
-export type DeleteOperatorResult =
-  | { ok: true; name: string }
-  | { ok: false; status: 404 }
-  | { ok: false; status: 409; operator: OperatorWithReseller; didCount: number };
+export type DeleteOperatorOutcome =
+  | { kind: "deleted"; name: string }
+  | { kind: "not-found" }
+  | { kind: "in-use"; operator: OperatorWithReseller; didCount: number };
 
-export async function deleteOperator(db: Db, actor: Actor, id: number): Promise<DeleteOperatorResult> {
-  return db.$transaction(async (tx) => {
+export async function deleteOperator(db: Db, caller: Actor & Caller, id: number): Promise<DeleteOperatorOutcome> {
+  return db.$transaction(async (tx): Promise<DeleteOperatorOutcome> => {
     // The lock makes DIDs being created for it wait, so the count below is final.
-    const operator = (await repo.lockOperatorForDelete(tx, actor.scope, id)) ? await repo.findOperator(tx, actor.scope, id) : undefined;
-    if (!operator) return { ok: false as const, status: 404 as const };
+    const operator = (await repo.lockOperatorForDelete(tx, caller.scope, id)) ? await repo.findOperator(tx, caller.scope, id) : undefined;
+    if (!operator) return { kind: "not-found" };
     const didCount = await repo.countOperatorDids(tx, id);
-    if (didCount > 0) return { ok: false as const, status: 409 as const, operator, didCount };
-    await repo.deleteOperator(tx, actor.scope, id);
-    return { ok: true as const, name: operator.name };
+    if (didCount > 0) return { kind: "in-use", operator, didCount };
+    await repo.deleteOperator(tx, caller.scope, id);
+    // A delete keeps the last state as the olds.
+    await recordAuditEvents(tx, caller, [
+      { action: "delete", objectType: "operator", objectId: id, resellerId: operator.resellerId, label: operator.name, changes: { name: [operator.name, null], reseller: [operator.reseller.name, null] } },
+    ]);
+    return { kind: "deleted", name: operator.name };
   });
 }

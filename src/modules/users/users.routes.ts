@@ -2,7 +2,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { smallFormBodyLimit } from "../../config.js";
 import { renderError } from "../../plugins/errors.js";
+import { callerOf } from "../../shared/actor.js";
 import { clip, parseId } from "../../shared/field-errors.js";
+import { parseCreateUserForm, parseResetPasswordForm, parseUpdateUserForm } from "./user-forms.js";
 import * as service from "./users.service.js";
 
 type Body = Record<string, unknown>;
@@ -18,9 +20,13 @@ export default async function userRoutes(app: FastifyInstance) {
   app.get("/users/new", admin, async (_request, reply) => renderNew(reply, { form: { role: "reseller" }, errors: {} }));
 
   app.post<{ Body: Body }>("/users/new", adminForm, async (request, reply) => {
-    const result = await service.createUser(app.db, request.body ?? {});
-    if (!result.ok) return renderNew(reply, { form: result.form, errors: result.errors }, 422);
-    reply.setFlash(`Created user “${result.username}”.`);
+    const parsed = parseCreateUserForm(request.body ?? {});
+    if (!parsed.ok) return renderNew(reply, { form: parsed.form, errors: parsed.errors }, 422);
+    const outcome = await service.createUser(app.db, callerOf(request.actor!, request.id), parsed.command);
+    // The form comes back without the password, as it always has.
+    const { username, role, resellerId } = parsed.command;
+    if (outcome.kind === "invalid") return renderNew(reply, { form: { username, role, resellerId }, errors: outcome.errors }, 422);
+    reply.setFlash(`Created user “${outcome.username}”.`);
     return reply.redirectAfterPost("/users");
   });
 
@@ -47,24 +53,24 @@ export default async function userRoutes(app: FastifyInstance) {
   app.post<{ Params: { id: string }; Body: Body }>("/users/:id/edit", adminForm, async (request, reply) => {
     const id = await userId(request, reply);
     if (id === undefined) return reply;
-    const result = await service.updateUser(app.db, request.actor!, id, request.body ?? {});
-    if (result.ok) {
-      reply.setFlash(`Saved user “${result.username}”.`);
-      return reply.redirectAfterPost("/users");
-    }
-    if (result.status === 404) return notFound(request, reply, id);
-    return renderEdit(request, reply, id, { form: result.form, errors: result.errors }, 422);
+    const parsed = parseUpdateUserForm(request.body ?? {});
+    if (!parsed.ok) return renderEdit(request, reply, id, { form: parsed.form, errors: parsed.errors }, 422);
+    const outcome = await service.updateUser(app.db, callerOf(request.actor!, request.id), id, parsed.command);
+    if (outcome.kind === "not-found") return notFound(request, reply, id);
+    if (outcome.kind === "invalid") return renderEdit(request, reply, id, { form: parsed.command, errors: outcome.errors }, 422);
+    reply.setFlash(`Saved user “${outcome.username}”.`);
+    return reply.redirectAfterPost("/users");
   });
 
   app.post<{ Params: { id: string }; Body: Body }>("/users/:id/password", adminForm, async (request, reply) => {
     const id = await userId(request, reply);
     if (id === undefined) return reply;
-    const result = await service.resetPassword(app.db, id, request.body ?? {});
-    if (result.ok) {
-      reply.setFlash(`Set a new password for “${result.username}” and signed them out everywhere.`);
-      return reply.redirectAfterPost("/users");
-    }
-    if (result.status === 404) return notFound(request, reply, id);
-    return renderEdit(request, reply, id, { passwordErrors: result.errors }, 422);
+    const parsed = parseResetPasswordForm(request.body ?? {});
+    if (!parsed.ok) return renderEdit(request, reply, id, { passwordErrors: parsed.errors }, 422);
+    const outcome = await service.resetPassword(app.db, callerOf(request.actor!, request.id), id, parsed.command);
+    if (outcome.kind === "not-found") return notFound(request, reply, id);
+    if (outcome.kind === "invalid") return renderEdit(request, reply, id, { passwordErrors: outcome.errors }, 422);
+    reply.setFlash(`Set a new password for “${outcome.username}” and signed them out everywhere.`);
+    return reply.redirectAfterPost("/users");
   });
 }

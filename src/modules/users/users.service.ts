@@ -1,15 +1,18 @@
 // Managing users (admins only): create, change role and reseller, disable, reset password.
-// Disabling a user or resetting their password ends their sessions at once.
-import type { Db } from "../../db/prisma.js";
+// Disabling a user or resetting their password ends their sessions at once. Every change
+// records its audit event in its own transaction.
+import { randomUUID } from "node:crypto";
+import type { Db, DbOrTx } from "../../db/prisma.js";
 import { isUniqueViolation } from "../../db/prisma.js";
-import { everything, userRoles, type Actor, type UserRole } from "../../shared/actor.js";
-import { FieldReader, type FieldErrors } from "../../shared/field-errors.js";
+import { everything, systemCaller, userRoles, type Actor, type Caller, type UserRole } from "../../shared/actor.js";
+import type { FieldErrors } from "../../shared/field-errors.js";
+import { changedFields, recordAuditEvents, type AuditAction, type AuditEventInput, type FieldChanges } from "../audit/audit-log.js";
 import { hashPassword, passwordProblem, randomPassword } from "../auth/passwords.js";
 import { deleteUserSessions } from "../auth/sessions.repo.js";
 import { findReseller, listResellerOptions } from "../resellers/resellers.repo.js";
 import * as repo from "./users.repo.js";
-import { usernamePattern } from "./usernames.js";
-
+import type { CreateUserCommand, NewUserFields, ResetPasswordCommand, UpdateUserCommand } from "./user-forms.js";
+import { parseNewUserFields } from "./user-forms.js";
 
 export async function userListPage(db: Db) {
   return { users: await repo.listUsers(db) };
@@ -19,53 +22,56 @@ export async function userFormOptions(db: Db) {
   return { resellers: await listResellerOptions(db, everything), roles: userRoles };
 }
 
-interface RoleAndReseller {
-  role?: UserRole;
-  resellerId?: number | null;
+type UserFacts = { username: string; role: UserRole; resellerName: string | null; disabled?: boolean };
+
+/** The fields of a user that its events show; the reseller by name, as a person reads it. */
+function facts(user: UserFacts) {
+  return { username: user.username, role: user.role, reseller: user.resellerName, disabled: user.disabled };
 }
 
-/** Role and reseller from a form: a reseller user needs one; an admin has none. */
-async function readRoleAndReseller(db: Db, r: FieldReader): Promise<RoleAndReseller> {
-  const role = r.oneOf("role", "role", userRoles);
-  let resellerId: number | null | undefined = r.id("reseller", "a reseller", { required: role === "reseller" }) ?? null;
-  if (resellerId !== null && !r.errors.reseller && !(await findReseller(db, everything, resellerId))) r.fail("reseller", "That reseller does not exist.");
-  if (role === "admin") resellerId = null;
-  return { role, resellerId };
+/** An event about a user: the user's reseller for scope, the username as label. */
+function userEvent(action: AuditAction, user: { id: number; username: string; resellerId: number | null }, changes?: FieldChanges): AuditEventInput {
+  return { action, objectType: "user", objectId: user.id, resellerId: user.resellerId, label: user.username, changes };
 }
 
-export interface UserForm extends RoleAndReseller {
-  username?: string;
+/** The reseller of a role-and-reseller choice, when it exists; undefined when it does not. */
+async function chosenReseller(db: DbOrTx, resellerId: number | null): Promise<{ name: string | null } | undefined> {
+  if (resellerId === null) return { name: null };
+  const reseller = await findReseller(db, everything, resellerId);
+  return reseller ? { name: reseller.name } : undefined;
 }
 
-export type CreateUserResult = { ok: true; username: string } | { ok: false; form: UserForm; errors: FieldErrors };
+const resellerMissing = "That reseller does not exist.";
+const taken = (username: string) => `The username “${username}” is taken.`;
 
-/** Username, role and reseller of a new user, checked (the password is checked apart). */
-async function readNewUser(db: Db, r: FieldReader): Promise<UserForm> {
-  const username = r.text("username", "Username", 64, { required: true });
-  if (username && !usernamePattern.test(username)) r.fail("username", "Use 3 to 64 letters, digits, dots, dashes, underscores or @.");
-  const roleAndReseller = await readRoleAndReseller(db, r);
-  if (username && !r.errors.username && (await repo.usernameTaken(db, username))) r.fail("username", `The username “${username}” is taken.`);
-  return { username, ...roleAndReseller };
+/** What the database says against a new user's username, role and reseller. */
+export async function newUserProblems(db: DbOrTx, fields: NewUserFields): Promise<FieldErrors> {
+  const errors: FieldErrors = {};
+  if (!(await chosenReseller(db, fields.resellerId))) errors.reseller = resellerMissing;
+  if (await repo.usernameTaken(db, fields.username)) errors.username = taken(fields.username);
+  return errors;
 }
 
-export async function createUser(db: Db, body: Record<string, unknown>): Promise<CreateUserResult> {
-  const r = new FieldReader(body);
-  return insertNewUser(db, r, await readNewUser(db, r), r.raw("password"));
-}
+export type CreateUserOutcome = { kind: "created"; id: number; username: string } | { kind: "invalid"; errors: FieldErrors };
 
-/** Checks the password, then creates the user read by readNewUser unless `r` holds errors. */
-async function insertNewUser(db: Db, r: FieldReader, form: UserForm, password: string | undefined): Promise<CreateUserResult> {
-  const problem = passwordProblem(password, form.username);
-  if (problem) r.fail("password", problem);
-  if (!r.ok) return { ok: false, form, errors: r.errors };
-  const { username } = form;
+/** The one way users are made: the Users page, `user:create` and the first admin. */
+export async function createUser(db: Db, caller: Caller, command: CreateUserCommand): Promise<CreateUserOutcome> {
+  const { username, role, resellerId, password } = command;
+  const errors = await newUserProblems(db, command);
+  if (Object.keys(errors).length > 0) return { kind: "invalid", errors };
+  const passwordHash = await hashPassword(password);
   try {
-    await repo.createUser(db, { username: username!, passwordHash: await hashPassword(password!), role: form.role!, resellerId: form.resellerId ?? null });
+    const user = await db.$transaction(async (tx) => {
+      const created = await repo.createUser(tx, { username, passwordHash, role, resellerId });
+      const after = facts({ username, role, resellerName: created.reseller?.name ?? null });
+      await recordAuditEvents(tx, caller, [userEvent("create", created, changedFields(null, after, ["username", "role", "reseller"]))]);
+      return created;
+    });
+    return { kind: "created", id: user.id, username };
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
-    return { ok: false, form, errors: { username: `The username “${username}” is taken.` } };
+    return { kind: "invalid", errors: { username: taken(username) } };
   }
-  return { ok: true, username: username! };
 }
 
 export async function editUserPage(db: Db, id: number) {
@@ -73,68 +79,81 @@ export async function editUserPage(db: Db, id: number) {
   return user ? { user, ...(await userFormOptions(db)) } : undefined;
 }
 
-export type UpdateUserResult = { ok: true; username: string } | { ok: false; status: 404 } | { ok: false; status: 422; form: UserForm & { disabled: boolean }; errors: FieldErrors };
+export type UpdateUserOutcome = { kind: "saved"; username: string } | { kind: "not-found" } | { kind: "invalid"; errors: FieldErrors };
 
-export async function updateUser(db: Db, actor: Actor, id: number, body: Record<string, unknown>): Promise<UpdateUserResult> {
-  const r = new FieldReader(body);
-  const roleAndReseller = await readRoleAndReseller(db, r);
-  const disabled = r.checkbox("disabled");
-  return db.$transaction(async (tx) => {
+/** Role, reseller and disabled. A changed role is a role_change event, anything else an edit. */
+export async function updateUser(db: Db, caller: Actor & Caller, id: number, command: UpdateUserCommand): Promise<UpdateUserOutcome> {
+  const { role, resellerId, disabled } = command;
+  const reseller = await chosenReseller(db, resellerId);
+  return db.$transaction(async (tx): Promise<UpdateUserOutcome> => {
     const user = await repo.findUser(tx, id);
-    if (!user) return { ok: false as const, status: 404 as const };
-    const form = { username: user.username, ...roleAndReseller, disabled };
-    const losesAdmin = user.role === "admin" && !user.disabled && (roleAndReseller.role !== "admin" || disabled);
-    if (losesAdmin && id === actor.userId) r.fail(disabled ? "disabled" : "role", "You cannot take away your own admin access. Ask another admin.");
-    else if (losesAdmin && (await repo.lockActiveAdmins(tx)) <= 1) r.fail(disabled ? "disabled" : "role", "This is the last active admin: keep it, or make another admin first.");
-    if (!r.ok) return { ok: false as const, status: 422 as const, form, errors: r.errors };
-    await repo.updateUser(tx, id, { role: roleAndReseller.role!, resellerId: roleAndReseller.resellerId ?? null, disabled });
+    if (!user) return { kind: "not-found" };
+    const errors: FieldErrors = {};
+    if (!reseller) errors.reseller = resellerMissing;
+    const losesAdmin = user.role === "admin" && !user.disabled && (role !== "admin" || disabled);
+    const field = disabled ? "disabled" : "role";
+    if (losesAdmin && id === caller.userId) errors[field] = "You cannot take away your own admin access. Ask another admin.";
+    else if (losesAdmin && (await repo.lockActiveAdmins(tx)) <= 1) errors[field] = "This is the last active admin: keep it, or make another admin first.";
+    if (!reseller || Object.keys(errors).length > 0) return { kind: "invalid", errors };
+    await repo.updateUser(tx, id, { role, resellerId, disabled });
     // A disabled user is signed out everywhere now, not at their next idle timeout.
     if (disabled) await deleteUserSessions(tx, id);
-    return { ok: true as const, username: user.username };
+    const before = facts({ ...user, resellerName: user.reseller?.name ?? null });
+    const after = facts({ username: user.username, role, resellerName: reseller.name, disabled });
+    const changes = changedFields(before, after, ["role", "reseller", "disabled"]);
+    // Saving the form unchanged changes nothing, so it records nothing.
+    if (Object.keys(changes).length > 0) {
+      await recordAuditEvents(tx, caller, [userEvent(role !== user.role ? "role_change" : "edit", { id, username: user.username, resellerId }, changes)]);
+    }
+    return { kind: "saved", username: user.username };
   });
 }
 
-export type ResetPasswordResult = { ok: true; username: string } | { ok: false; status: 404 } | { ok: false; status: 422; errors: FieldErrors };
+export type ResetPasswordOutcome = { kind: "reset"; username: string } | { kind: "not-found" } | { kind: "invalid"; errors: FieldErrors };
 
-export async function resetPassword(db: Db, id: number, body: Record<string, unknown>): Promise<ResetPasswordResult> {
-  const r = new FieldReader(body);
-  const password = r.raw("password");
+/**
+ * An admin sets a user's password, which signs them out everywhere. The event has no
+ * changes: the action says what happened, and no password or hash is ever recorded.
+ */
+export async function resetPassword(db: Db, caller: Caller, id: number, command: ResetPasswordCommand): Promise<ResetPasswordOutcome> {
   const user = await repo.findUser(db, id);
-  if (!user) return { ok: false, status: 404 };
-  const problem = passwordProblem(password, user.username);
-  if (problem) return { ok: false, status: 422, errors: { password: problem } };
-  const passwordHash = await hashPassword(password!);
-  await db.$transaction(async (tx) => {
+  if (!user) return { kind: "not-found" };
+  const problem = passwordProblem(command.password, user.username);
+  if (problem) return { kind: "invalid", errors: { password: problem } };
+  const passwordHash = await hashPassword(command.password);
+  return db.$transaction(async (tx): Promise<ResetPasswordOutcome> => {
+    // Deleted while the hash was computed: setPasswordHash would throw.
+    if (!(await repo.findUser(tx, id))) return { kind: "not-found" };
     await repo.setPasswordHash(tx, id, passwordHash);
     await deleteUserSessions(tx, id);
+    await recordAuditEvents(tx, caller, [userEvent("password_reset", user)]);
+    return { kind: "reset", username: user.username };
   });
-  return { ok: true, username: user.username };
-}
-
-/** First run: with no user at all, create "admin" with a random password to print once. */
-export async function ensureFirstAdmin(db: Db): Promise<{ username: string; password: string } | undefined> {
-  if ((await repo.countUsers(db)) > 0) return undefined;
-  const password = randomPassword();
-  try {
-    await repo.createUser(db, { username: "admin", passwordHash: await hashPassword(password), role: "admin", resellerId: null });
-  } catch (error) {
-    // Another instance created it at the same moment: that one prints the password.
-    if (isUniqueViolation(error)) return undefined;
-    throw error;
-  }
-  return { username: "admin", password };
 }
 
 /**
- * For `npm run user:create`: the same rules as the Users page. Everything but the password
- * is checked before `askPassword` is called, so nobody types a password twice only to
- * learn that the reseller was misspelt.
+ * First run: with no user at all, create "admin" with a random password to print once.
+ * Its create event is written by the system caller: nobody is signed in yet.
+ */
+export async function ensureFirstAdmin(db: Db): Promise<{ username: string; password: string } | undefined> {
+  if ((await repo.countUsers(db)) > 0) return undefined;
+  const password = randomPassword();
+  const outcome = await createUser(db, systemCaller(randomUUID()), { username: "admin", password, role: "admin", resellerId: null });
+  // Taken: another instance created it at the same moment, and that one prints the password.
+  return outcome.kind === "created" ? { username: "admin", password } : undefined;
+}
+
+/**
+ * For `npm run user:create`: the same rules and the same createUser as the Users page.
+ * Everything but the password is checked before `askPassword` is called, so nobody types
+ * a password twice only to learn that the reseller was misspelt.
  */
 export async function createUserFromShell(
   db: Db,
+  caller: Caller,
   input: { username: string; role: string; reseller?: string },
   askPassword: () => Promise<string>,
-): Promise<CreateUserResult> {
+): Promise<CreateUserOutcome> {
   let resellerId = "";
   if (input.reseller !== undefined) {
     const wanted = input.reseller.trim().toLowerCase();
@@ -142,12 +161,16 @@ export async function createUserFromShell(
     const found = resellers.find((r) => r.name.toLowerCase() === wanted || String(r.id) === wanted);
     if (!found) {
       const known = resellers.length > 0 ? ` Resellers: ${resellers.map((r) => `"${r.name}"`).join(", ")}.` : " There are no resellers yet.";
-      return { ok: false, form: { username: input.username }, errors: { reseller: `There is no reseller "${input.reseller}".${known}` } };
+      return { kind: "invalid", errors: { reseller: `There is no reseller "${input.reseller}".${known}` } };
     }
     resellerId = String(found.id);
   }
-  const r = new FieldReader({ username: input.username, role: input.role, reseller: resellerId });
-  const form = await readNewUser(db, r);
-  if (!r.ok) return { ok: false, form, errors: r.errors };
-  return insertNewUser(db, r, form, await askPassword());
+  const parsed = parseNewUserFields({ username: input.username, role: input.role, reseller: resellerId });
+  if (!parsed.ok) return { kind: "invalid", errors: parsed.errors };
+  const errors = await newUserProblems(db, parsed.command);
+  if (Object.keys(errors).length > 0) return { kind: "invalid", errors };
+  const password = await askPassword();
+  const problem = passwordProblem(password, parsed.command.username);
+  if (problem) return { kind: "invalid", errors: { password: problem } };
+  return createUser(db, caller, { ...parsed.command, password });
 }
