@@ -188,16 +188,12 @@ t.test("signing in", async (t) => {
     t.notMatch(JSON.stringify({ ...events[0], id: undefined }), /not the password/, "the password typed is not recorded");
   });
 
-  t.test("an unknown username: no object, the name as typed (clipped) as label", async (t) => {
-    await expectAuditEvents(t, db, () => signInAttempt(app, { username: " nobody ", password: "whatever it is" }, "10.1.2.5"), [
-      { action: "sign_in_failed", objectType: "user", objectId: null, label: "nobody", actorId: null, actorName: null, resellerId: null, changes: { ip: [null, "10.1.2.5"], reason: [null, "unknown username"] } },
+  t.test("an unknown username: no object, and what was typed is not kept (it may be a password)", async (t) => {
+    const { events } = await expectAuditEvents(t, db, () => signInAttempt(app, { username: " my secret pass ", password: "whatever it is" }, "10.1.2.5"), [
+      { action: "sign_in_failed", objectType: "user", objectId: null, label: "(unknown username)", actorId: null, actorName: null, resellerId: null, changes: { ip: [null, "10.1.2.5"], reason: [null, "unknown username"] } },
     ]);
-    const long = "y".repeat(80);
-    const { events } = await expectAuditEvents(t, db, () => signInAttempt(app, { username: long, password: "whatever it is" }), [{ action: "sign_in_failed", objectId: null }]);
-    t.ok([...events[0]!.label].length <= 64, "at most 64 characters");
-    t.match(events[0]!.label, /^y+…$/);
+    t.notMatch(JSON.stringify({ ...events[0], id: undefined }), /secret/, "the typed name is nowhere in the event");
     await expectAuditEvents(t, db, () => signInAttempt(app, { username: "", password: "" }), [{ action: "sign_in_failed", objectId: null, label: "(no username)" }]);
-    await expectAuditEvents(t, db, () => signInAttempt(app, { username: "pat", password: "x" }), [{ action: "sign_in_failed", objectId: null, label: "pat?" }]);
   });
 
   t.test("a disabled user with the right password: sign_in_failed", async (t) => {

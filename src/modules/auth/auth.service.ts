@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Db } from "../../db/prisma.js";
 import { actorFor, type Actor, type Caller } from "../../shared/actor.js";
-import { clip, type FieldErrors } from "../../shared/field-errors.js";
+import type { FieldErrors } from "../../shared/field-errors.js";
 import { recordAuditEvents } from "../audit/audit-log.js";
 import * as users from "../users/users.repo.js";
 import type { ChangePasswordCommand, SignInCommand } from "./auth-forms.js";
@@ -42,8 +42,13 @@ export interface SignInContext {
 const wrongCredentials = "Wrong username or password.";
 
 /** The label of an attempt with no such user: the name as typed, control characters hidden, at most 64 characters. */
+/**
+ * The label of an attempt with a name that matches no user. What was typed is not kept:
+ * a name field often holds a password typed in the wrong box (the request log leaves it
+ * out for the same reason), and the audit log is read by more people than the server.
+ */
 function attemptLabel(typed: string): string {
-  return clip(typed.trim(), 63) || "(no username)";
+  return typed.trim() === "" ? "(no username)" : "(unknown username)";
 }
 
 /**

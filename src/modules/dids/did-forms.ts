@@ -1,6 +1,7 @@
 // Parsers for the DID forms: a posted body -> a typed command, or the form as typed with
 // its errors by field. Services take only commands, so the CLI, imports and the API can
 // call them with the same guarantees.
+import type { Parsed } from "../../shared/commands.js";
 import { FieldReader, type FieldErrors } from "../../shared/field-errors.js";
 import { didStatuses, notesMaxLength, tagMaxLength, type DidStatus } from "./did-filters.js";
 import { parseSelectionForm, type DidSelection, type SelectionForm } from "./did-selection.js";
@@ -11,8 +12,6 @@ export const createStatuses = ["in_stock", "reserved", "archive"] as const satis
 export type CreateStatus = (typeof createStatuses)[number];
 export const afterHoldStatuses = ["in_stock", "reserved", "archive"] as const satisfies readonly AfterHoldStatus[];
 export const maxHoldDays = 3650;
-
-export type Parsed<Command, Form> = { ok: true; command: Command } | { ok: false; form: Form; errors: FieldErrors };
 
 /** The create form as typed (shown again with its errors). */
 export interface CreateDidsForm {
