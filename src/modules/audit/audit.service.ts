@@ -12,16 +12,20 @@ export const operationKindLabels: Record<string, { noun: string; verb: string }>
   mass_delete: { noun: "mass delete", verb: "deleted" },
 };
 
+/** See ActorMatch: a current user by id (indexed), anyone else by the name written then. */
+export async function actorMatch(db: Db, name: string | undefined): Promise<ActorMatch | undefined> {
+  if (name === undefined) return undefined;
+  const userId = await findUserIdByUsername(db, name);
+  return userId !== undefined ? { kind: "user", userId } : { kind: "name", name };
+}
+
 /** Everything the audit page and its fragment show for one URL. */
 export async function auditPage(db: Db, actor: Actor, rawQuery: Record<string, unknown>) {
   const parsed = parseAuditQuery(rawQuery);
   const query = parsed.query;
   if (!parsed.ok) return { valid: false, errors: parsed.errors, query, events: [], older: false, operation: undefined };
   const { scope } = actor;
-  const name = query.filter.actor;
-  // See ActorMatch: a current user by id (indexed), anyone else by the name written then.
-  const userId = name === undefined ? undefined : await findUserIdByUsername(db, name);
-  const match: ActorMatch | undefined = name === undefined ? undefined : userId !== undefined ? { kind: "user", userId } : { kind: "name", name };
+  const match = await actorMatch(db, query.filter.actor);
   const requestId = query.filter.requestId;
   const [{ events, older }, operation] = await Promise.all([
     repo.listAuditEvents(db, scope, query, match),
