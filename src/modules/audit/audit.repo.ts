@@ -4,7 +4,7 @@
 import { Prisma } from "../../generated/prisma/client.js";
 import type { DbOrTx } from "../../db/prisma.js";
 import type { Scope } from "../../shared/actor.js";
-import { auditPageSize, auditWhereSql, type ActorMatch, type AuditQuery } from "./audit-filters.js";
+import { auditOrderSql, auditPageSize, auditWhereSql, type ActorMatch, type AuditQuery } from "./audit-filters.js";
 import type { AuditAction, AuditObjectType, JsonValue } from "./audit-log.js";
 
 export interface AuditEventRow {
@@ -29,7 +29,7 @@ export function listAuditEventsSql(query: AuditQuery, scope: Scope, actor: Actor
       e.label, e.changes
     FROM audit_event e
     ${auditWhereSql(query, scope, actor)}
-    ORDER BY e.id DESC
+    ${auditOrderSql(query, scope, actor)}
     LIMIT ${auditPageSize + 1}`;
 }
 
