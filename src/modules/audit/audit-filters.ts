@@ -207,7 +207,8 @@ export type ActorMatch = { kind: "user"; userId: number } | { kind: "name"; name
 
 /**
  * The WHERE clause over `audit_event e`, within the scope. Every filter maps onto an index
- * whose trailing column is id DESC, so "ORDER BY id DESC LIMIT 51" reads 51 index entries.
+ * whose trailing column is id DESC, so "ORDER BY id DESC LIMIT 51" reads 51 index entries
+ * (see listAuditEventsSql for the shape that makes PostgreSQL use them).
  */
 export function auditWhereSql(query: AuditQuery, scope: Scope, actor: ActorMatch | undefined): Prisma.Sql {
   const f = query.filter;
@@ -229,24 +230,3 @@ export function auditWhereSql(query: AuditQuery, scope: Scope, actor: ActorMatch
   return conditions.length > 0 ? Prisma.sql`WHERE ${Prisma.join(conditions, " AND ")}` : Prisma.empty;
 }
 
-/**
- * ORDER BY for a page: newest first, spelled as the columns of the index that should serve
- * it. With an equality on the leading columns, "request_id, id DESC" is the same order as
- * "id DESC", but only the (request_id, id DESC) index provides it. Written as plain
- * "id DESC", PostgreSQL guessed that walking the primary key backwards would meet 51 of a
- * big request's events soon, as if they were spread evenly; they are not (a batch sits
- * together, possibly months back), and the walk read 2 million rows (400 ms). The most
- * selective filter leads: object, number, request, actor, action, then the scope.
- */
-export function auditOrderSql(query: AuditQuery, scope: Scope, actor: ActorMatch | undefined): Prisma.Sql {
-  const f = query.filter;
-  const leading =
-    f.objectId !== undefined ? "e.object_type, e.object_id, "
-    : f.number !== undefined ? "e.object_type, e.label, "
-    : f.requestId !== undefined ? "e.request_id, "
-    : actor?.kind === "user" || actor?.name === systemActorName ? "e.actor_id, "
-    : f.action !== undefined ? "e.action, "
-    : scope.resellerId !== null ? "e.reseller_id, "
-    : "";
-  return Prisma.raw(`ORDER BY ${leading}e.id DESC`);
-}

@@ -4,7 +4,7 @@
 import { Prisma } from "../../generated/prisma/client.js";
 import type { DbOrTx } from "../../db/prisma.js";
 import type { Scope } from "../../shared/actor.js";
-import { auditOrderSql, auditPageSize, auditWhereSql, type ActorMatch, type AuditQuery } from "./audit-filters.js";
+import { auditPageSize, auditWhereSql, type ActorMatch, type AuditQuery } from "./audit-filters.js";
 import type { AuditAction, AuditObjectType, JsonValue } from "./audit-log.js";
 
 export interface AuditEventRow {
@@ -21,16 +21,24 @@ export interface AuditEventRow {
   changes: Record<string, [JsonValue, JsonValue]> | null;
 }
 
-/** The SQL of one page (exported so that the benchmark runs exactly what the app runs). */
+/**
+ * The SQL of one page (exported so that the benchmark runs exactly what the app runs).
+ * The page's ids are picked first, from the ids alone, and only those 51 rows are read
+ * whole. That is not only the cheaper shape: each filter's index ends in id DESC, so the
+ * inner query is an index-only scan of 51 entries, which PostgreSQL prefers to walking
+ * the primary key backwards. Asked for whole rows directly, it walked the primary key
+ * instead, guessing that a big request's events were spread evenly over the table and
+ * that 51 would come soon; a batch sits together, maybe months back, and the walk read
+ * 2 million rows (0.4 to 1 s at 5 million events, against 1 ms this way).
+ */
 export function listAuditEventsSql(query: AuditQuery, scope: Scope, actor: ActorMatch | undefined): Prisma.Sql {
   return Prisma.sql`
     SELECT e.id::text AS id, e.occurred_at AS "occurredAt", e.request_id::text AS "requestId", e.actor_id AS "actorId",
       e.actor_name AS "actorName", e.action::text AS action, e.object_type::text AS "objectType", e.object_id AS "objectId",
       e.label, e.changes
-    FROM audit_event e
-    ${auditWhereSql(query, scope, actor)}
-    ${auditOrderSql(query, scope, actor)}
-    LIMIT ${auditPageSize + 1}`;
+    FROM (SELECT e.id FROM audit_event e ${auditWhereSql(query, scope, actor)} ORDER BY e.id DESC LIMIT ${auditPageSize + 1}) page
+    JOIN audit_event e ON e.id = page.id
+    ORDER BY e.id DESC`;
 }
 
 export async function listAuditEvents(db: DbOrTx, scope: Scope, query: AuditQuery, actor: ActorMatch | undefined): Promise<{ events: AuditEventRow[]; older: boolean }> {
