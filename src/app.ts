@@ -15,6 +15,7 @@ import requestLog from "./plugins/request-log.js";
 import security from "./plugins/security.js";
 import staticFiles from "./plugins/static-files.js";
 import viewPlugin from "./plugins/view.js";
+import auditRoutes from "./modules/audit/audit.routes.js";
 import authRoutes from "./modules/auth/auth.routes.js";
 import didRoutes from "./modules/dids/dids.routes.js";
 import operatorRoutes from "./modules/operators/operators.routes.js";
@@ -96,5 +97,6 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   await app.register(operatorRoutes);
   await app.register(resellerRoutes);
   await app.register(userRoutes);
+  await app.register(auditRoutes);
   return app;
 }

@@ -17,4 +17,12 @@ export const viewHelpers = {
   /** Input echoed back into a field: control characters (a NUL from a URL, say) shown as "?". */
   visible: (text: string | null | undefined) => (text ?? "").replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g, "?"),
   dateTime: (date: Date | null | undefined) => (date ? date.toISOString().replace("T", " ").slice(0, 16) + " UTC" : ""),
+  /** To the second, for the audit log where order within a minute matters. */
+  dateTimeSeconds: (date: Date | null | undefined) => (date ? date.toISOString().replace("T", " ").slice(0, 19) : ""),
+  /** A value of an audit event's change: an em dash for nothing, long text cut (the DID page shows it whole). */
+  changeValue: (value: unknown, max = 60) => {
+    if (value === null || value === undefined || value === "") return "—";
+    const text = typeof value === "string" ? value : JSON.stringify(value);
+    return [...text].length > max ? `${[...text].slice(0, max).join("")}…` : text;
+  },
 };

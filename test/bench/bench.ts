@@ -1,10 +1,12 @@
-// `npm run bench -- [--dids 1000000] [--requests 30]`: the inventory at scale, measured
-// over real HTTP against the real app, beside the same SQL run directly in PostgreSQL.
+// `npm run bench -- [--dids 1000000] [--requests 30] [--audit-events N]`: the inventory
+// and the audit log at scale, measured over real HTTP against the real app, beside the
+// same SQL run directly in PostgreSQL.
 //
 // Database: BENCH_DATABASE_URL, else the server of DATABASE_URL with the database
 // did_bench, else an embedded PostgreSQL in data/bench. It is migrated, and (re)seeded
 // with the demo data only when it does not hold exactly the requested number of DIDs, so
-// reruns are quick. Results are printed and written to data/bench-results.md.
+// reruns are quick. The audit log gets --audit-events events (default 5 per DID: 5,000,000
+// for 1,000,000 DIDs), rewritten only when it holds another number. Results are printed and written to data/bench-results.md.
 //
 // Every request goes to the real app signed in as the admin "bench-admin" (created, or
 // given a fresh random password, on each run), with its session and CSRF cookies like a
@@ -23,6 +25,10 @@ import { applyMigrations, ensureDatabaseExists, withDatabaseName } from "../../s
 import { createPrismaClient, type Db } from "../../src/db/prisma.js";
 import { benchRangePrefix, parseDidCount, seedDemoData } from "../../src/db/seed.js";
 import { parseDidListQuery } from "../../src/modules/dids/did-filters.js";
+import { parseAuditQuery } from "../../src/modules/audit/audit-filters.js";
+import { listAuditEventsSql } from "../../src/modules/audit/audit.repo.js";
+import { actorMatch } from "../../src/modules/audit/audit.service.js";
+import { benchActorName, bigBatchRequestId, bigBatchSize, seedAuditEvents } from "./audit-seed.js";
 import { countDidsSql, listDidsSql } from "../../src/modules/dids/dids.repo.js";
 import { tokenHash } from "../../src/modules/auth/auth.service.js";
 import { hashPassword, randomPassword } from "../../src/modules/auth/passwords.js";
@@ -50,7 +56,13 @@ const signIns = 20;
 interface Args {
   dids: number;
   requests: number;
+  /** Undefined: 5 events per DID. */
+  auditEvents?: number;
 }
+
+const auditEventsPerDid = 5;
+const maxAuditEvents = 50_000_000;
+const auditTargetMs = 100;
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { dids: 1_000_000, requests: 30 };
@@ -64,7 +76,12 @@ function parseArgs(argv: string[]): Args {
       const n = Number(text);
       if (!/^\d+$/.test(text) || n < 20 || n > 10_000) throw new Error(`--requests must be a whole number from 20 to 10,000, got "${text}"`);
       args.requests = n;
-    } else throw new Error(`unknown argument "${arg}"\nusage: npm run bench -- [--dids 1000000] [--requests 30]`);
+    } else if (name === "--audit-events") {
+      const text = value() ?? "";
+      const n = Number(text);
+      if (!/^\d+$/.test(text) || n < 1000 || n > maxAuditEvents) throw new Error(`--audit-events must be a whole number from 1,000 to ${maxAuditEvents.toLocaleString("en-US")}, got "${text}"`);
+      args.auditEvents = n;
+    } else throw new Error(`unknown argument "${arg}"\nusage: npm run bench -- [--dids 1000000] [--requests 30] [--audit-events N]`);
   }
   return args;
 }
@@ -191,6 +208,63 @@ async function runScenario(base: string, cookie: string, client: pg.Client, scen
   };
 }
 
+interface AuditResult {
+  scenario: Scenario;
+  httpMedian: number;
+  httpP95: number;
+  sqlMedian: number;
+  bytes: number;
+  rows: number;
+  older: boolean;
+  indexes: string[];
+  pass: boolean;
+}
+
+/** The scans of a plan (JSON EXPLAIN), for the report: which index (or table) each reads. */
+function planScans(node: Record<string, unknown>, out: string[] = []): string[] {
+  const type = String(node["Node Type"] ?? "");
+  if (typeof node["Index Name"] === "string") out.push(`${type.replace(/ Scan$/, "")} ${node["Index Name"]}`);
+  else if (type === "Seq Scan") out.push(`Seq Scan ${node["Relation Name"]}`);
+  for (const child of (node.Plans as Record<string, unknown>[] | undefined) ?? []) planScans(child, out);
+  return [...new Set(out)];
+}
+
+/** One audit page: over HTTP as the app serves it, and its query alone as PostgreSQL runs it. */
+async function runAuditScenario(base: string, cookie: string, client: pg.Client, db: Db, scenario: Scenario, requests: number): Promise<AuditResult> {
+  const parsed = parseAuditQuery(queryObject(scenario.path));
+  if (!parsed.ok) throw new Error(`${scenario.path}: the app would reject this query: ${JSON.stringify(parsed.errors)}`);
+  const sql = listAuditEventsSql(parsed.query, everything, await actorMatch(db, parsed.query.filter.actor));
+  for (let i = 0; i < warmups; i++) await timedGet(base, scenario, cookie);
+  const httpTimes: number[] = [];
+  for (let i = 0; i < requests; i++) httpTimes.push(await timedGet(base, scenario, cookie));
+  const explain = async () => {
+    const result = await client.query<{ "QUERY PLAN": [{ Plan: Record<string, unknown>; "Execution Time": number }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql.text}`, sql.values);
+    return result.rows[0]!["QUERY PLAN"][0];
+  };
+  for (let i = 0; i < warmups; i++) await explain();
+  const sqlTimes: number[] = [];
+  let plan: Record<string, unknown> = {};
+  for (let i = 0; i < requests; i++) {
+    const run = await explain();
+    sqlTimes.push(run["Execution Time"]);
+    plan = run.Plan;
+  }
+  const rows = (await client.query(sql.text, sql.values)).rowCount ?? 0;
+  const { bytes } = await wireBytes(base, scenario.path, { cookie });
+  const httpP95 = percentile(httpTimes, 95);
+  return {
+    scenario,
+    httpMedian: median(httpTimes),
+    httpP95,
+    sqlMedian: median(sqlTimes),
+    bytes,
+    rows: Math.min(rows, 50),
+    older: rows > 50,
+    indexes: planScans(plan),
+    pass: scenario.targetMs === undefined || httpP95 <= scenario.targetMs,
+  };
+}
+
 /** Bytes of the body as they travel: a raw request, so nothing is decompressed. */
 function wireBytes(base: string, pathAndQuery: string, headers: Record<string, string>): Promise<{ bytes: number; encoding: string }> {
   return new Promise((resolve, reject) => {
@@ -302,11 +376,23 @@ async function main() {
     const haveDids = Number(counts.rows[0]!.dids);
     const haveOperators = Number(counts.rows[0]!.operators);
     let seedNote = `reused: ${haveDids.toLocaleString("en-US")} DIDs already seeded`;
+    let didsSeeded = false;
     if (haveDids !== args.dids || haveOperators !== seededOperators) {
+      didsSeeded = true;
       log(`database holds ${haveDids.toLocaleString("en-US")} DIDs and ${haveOperators} operators: resetting and seeding ${args.dids.toLocaleString("en-US")}`);
       const summary = await seedDemoData(database.url, { dids: args.dids, reset: true, log });
       seedNote = `seeded now in ${(summary.timings.totalMs / 1000).toFixed(1)} s (insert ${(summary.timings.insertMs / 1000).toFixed(1)} s, indexes ${(summary.timings.indexesMs / 1000).toFixed(1)} s)`;
       log(seedNote);
+    }
+
+    // The audit log: rewritten when the DIDs were, or when it holds another number of events.
+    const auditEvents = args.auditEvents ?? args.dids * auditEventsPerDid;
+    const haveEvents = Number((await client.query<{ n: string }>("SELECT count(*) AS n FROM audit_event")).rows[0]!.n);
+    const haveBatch = (await client.query("SELECT 1 FROM operation WHERE request_id = $1", [bigBatchRequestId])).rowCount === 1;
+    let auditSeedNote = `reused: ${haveEvents.toLocaleString("en-US")} events already written`;
+    if (didsSeeded || haveEvents !== auditEvents || !haveBatch) {
+      const summary = await seedAuditEvents(client, auditEvents, log);
+      auditSeedNote = `written now in ${(summary.ms / 1000).toFixed(1)} s (one INSERT ... SELECT generate_series, indexes rebuilt after, ANALYZE)`;
     }
 
     // The scenario parameters come from the data itself. The status + operator page runs
@@ -377,6 +463,33 @@ async function main() {
     const page = await wireBytes(base, "/dids?per=50", { cookie });
     const fragment = await wireBytes(base, "/dids?per=50", { cookie, "hx-request": "true" });
 
+    // The audit log: its three pages with targets, then some corners for information.
+    const historyDid = (await client.query<{ id: number; label: string }>(
+      "SELECT object_id AS id, label FROM audit_event WHERE object_type = 'did' AND action = 'edit' ORDER BY id DESC LIMIT 1",
+    )).rows[0]!;
+    const batchMiddle = (await client.query<{ id: string }>(
+      "SELECT id::text FROM audit_event WHERE request_id = $1 ORDER BY id OFFSET $2 LIMIT 1",
+      [bigBatchRequestId, Math.floor(bigBatchSize(auditEvents) / 2)],
+    )).rows[0]?.id;
+    // The seeded history runs from 2024-12-01 for two years: a day in its middle.
+    const yearAgo = "2025-12-01";
+    const auditScenarios: Scenario[] = [
+      { name: "first page, newest 50 events", path: "/audit", targetMs: auditTargetMs },
+      { name: `one DID's history (${historyDid.label})`, path: `/audit?type=did&object=${historyDid.id}`, targetMs: auditTargetMs },
+      { name: `one request: a mass edit of ${bigBatchSize(auditEvents).toLocaleString("en-US")} DIDs, with its summary`, path: `/audit?request=${bigBatchRequestId}`, targetMs: auditTargetMs },
+      { name: "the same request, a page in its middle", path: `/audit?request=${bigBatchRequestId}&before=${batchMiddle ?? "1"}` },
+      { name: "a deleted DID's events by number", path: `/audit?number=${historyDid.label}` },
+      { name: "an actor who is no user any more (matched by name)", path: `/audit?actor=${benchActorName(3)}` },
+      { name: "failed sign-ins", path: "/audit?action=sign_in_failed" },
+      { name: "one day a year ago", path: `/audit?from=${yearAgo}&to=${yearAgo}` },
+    ];
+    const auditResults: AuditResult[] = [];
+    for (const scenario of auditScenarios) {
+      const result = await runAuditScenario(base, cookie, client, prisma, scenario, args.requests);
+      log(`${scenario.name}: median ${ms(result.httpMedian)} ms, p95 ${ms(result.httpP95)} ms, ${kb(result.bytes)}, SQL ${ms2(result.sqlMedian)} ms${result.pass ? "" : " MISSED"}`);
+      auditResults.push(result);
+    }
+
     // The session check: the same light page on the real app (session cookie, session looked
     // up in PostgreSQL) and on the fixedActor app (no lookup), alternating request by request
     // so that both see the same machine and database at the same moment. Both get the CSRF
@@ -433,6 +546,8 @@ async function main() {
     const numbers = `${low}-${high}`;
     const body = new URLSearchParams({ numbers, operator: String(operator.id), status: "in_stock", after_hold: "in_stock", _csrf: csrfToken });
     log(`creating ${numbers} (100,000 DIDs) through POST /dids/new`);
+    // Events that the create writes are removed with its DIDs, so that the audit log keeps its size.
+    const eventsBefore = (await client.query<{ id: string }>("SELECT coalesce(max(id), 0)::text AS id FROM audit_event")).rows[0]!.id;
     const createStarted = performance.now();
     const created = await fetch(`${base}/dids/new`, {
       method: "POST",
@@ -450,6 +565,7 @@ async function main() {
     // The bench cleans up after itself, its audit events included (the app never deletes events).
     await client.query("DELETE FROM audit_event WHERE request_id = (SELECT request_id FROM operation WHERE id = $1)", [batchId]);
     await client.query("DELETE FROM operation WHERE id = $1", [batchId]);
+    await client.query("DELETE FROM audit_event WHERE id > $1", [eventsBefore]);
     if (removed.rowCount !== 100_000) throw new Error(`the create made ${removed.rowCount} DIDs, expected 100,000`);
     log(`created in ${ms(createMs)} ms; deleted again, vacuuming`);
     await client.query("VACUUM (ANALYZE) did");
@@ -460,7 +576,8 @@ async function main() {
     const version = (await client.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version;
     const cpus = os.cpus();
     const missed =
-      results.filter((r) => !r.pass).length + (createMs > createTargetMs ? 1 : 0) + (page.bytes > pageBytesTarget ? 1 : 0) + (fragment.bytes > fragmentBytesTarget ? 1 : 0) + (authPass ? 0 : 1) + massEdit.missed;
+      results.filter((r) => !r.pass).length +
+      auditResults.filter((r) => !r.pass || (r.scenario.targetMs !== undefined && r.bytes > pageBytesTarget)).length + (createMs > createTargetMs ? 1 : 0) + (page.bytes > pageBytesTarget ? 1 : 0) + (fragment.bytes > fragmentBytesTarget ? 1 : 0) + (authPass ? 0 : 1) + massEdit.missed;
     const verdict = (ok: boolean) => (ok ? "pass" : "**MISSED**");
 
     const lines = [
@@ -482,6 +599,17 @@ async function main() {
       `- Bytes on the wire, htmx fragment (\`/dids?per=50\` + HX-Request, ${fragment.encoding}): ${kb(fragment.bytes)} (target ≤ ${kb(fragmentBytesTarget)}) — ${verdict(fragment.bytes <= fragmentBytesTarget)}`,
       "",
       ...massEdit.lines,
+      "",
+      `## Audit log, ${auditEvents.toLocaleString("en-US")} events`,
+      "",
+      `Full pages (no HX-Request), 50 events each, keyset paging (no count). SQL: PostgreSQL's own execution time of the page's one query (EXPLAIN ANALYZE, median of ${args.requests}), and the indexes its plan reads. Events ${auditSeedNote}.`,
+      "",
+      "| scenario | HTTP median | HTTP p95 | target (p95) | page (gzip) | SQL (PostgreSQL) | plan reads | pass/fail |",
+      "|---|--:|--:|--:|--:|--:|---|---|",
+      ...auditResults.map(
+        (r) =>
+          `| ${r.scenario.name} — \`${r.scenario.path}\` (${r.rows} shown${r.older ? ", more older" : ""}) | ${ms(r.httpMedian)} ms | ${ms(r.httpP95)} ms | ${r.scenario.targetMs === undefined ? "none" : `≤ ${r.scenario.targetMs} ms`} | ${kb(r.bytes)}${r.scenario.targetMs === undefined ? "" : ` (≤ ${kb(pageBytesTarget)})`} | ${ms2(r.sqlMedian)} ms | ${r.indexes.join(", ") || "—"} | ${verdict(r.pass && (r.scenario.targetMs === undefined || r.bytes <= pageBytesTarget))} |`,
+      ),
       "",
       "## Sign-in and the session check",
       "",

@@ -128,6 +128,7 @@ t.test("access", async (t) => {
     { method: "POST", route: "/operators/:id/delete", url: async () => `/operators/${await freshOperator()}/delete`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
     { method: "GET", route: "/resellers", url: () => "/resellers", expect: statuses(303, 200, 200, 200, 200) },
     { method: "POST", route: "/resellers", url: () => "/resellers", body: () => ({ name: `Reseller ${++serial}` }), expect: statuses(303, 303, 404, 404, 403) },
+    { method: "GET", route: "/audit", url: () => "/audit", expect: statuses(303, 200, 200, 200, 200) },
     { method: "GET", route: "/users", url: () => "/users", expect: statuses(303, 200, 404, 404, 404) },
     { method: "GET", route: "/users/new", url: () => "/users/new", expect: statuses(303, 200, 404, 404, 404) },
     { method: "POST", route: "/users/new", url: () => "/users/new", body: () => ({ username: `user${++serial}`, role: "support", password: "a long enough password" }), expect: statuses(303, 303, 404, 404, 403) },

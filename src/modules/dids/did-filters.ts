@@ -74,8 +74,11 @@ export const defaultListQuery: DidListQuery = { filter: { statuses: [] }, sort: 
 
 export type ParseResult = { ok: true; query: DidListQuery } | { ok: false; errors: FieldErrors; query: DidListQuery };
 
-/** A number search field: digits, with the same formatting allowed as in a DID (+, spaces, dots, brackets). */
-function digits(reader: FieldReader, field: string, label: string, min: number): string | undefined {
+/**
+ * A number search field: digits, with the same formatting allowed as in a DID (+, spaces,
+ * dots, brackets). Also read by the audit log's DID number filter.
+ */
+export function digits(reader: FieldReader, field: string, label: string, min: number): string | undefined {
   const typed = reader.raw(field)?.trim();
   if (typed === undefined || typed === "") return undefined;
   const value = typed.replace(/\D/g, "");

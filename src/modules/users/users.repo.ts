@@ -20,6 +20,12 @@ export async function findUserForSignIn(db: DbOrTx, username: string) {
   return rows[0];
 }
 
+/** The id of the user with this name (any letter case), if there is one. */
+export async function findUserIdByUsername(db: DbOrTx, username: string): Promise<number | undefined> {
+  const rows = await db.$queryRaw<{ id: number }[]>`SELECT id FROM app_user WHERE lower(username) = lower(${username})`;
+  return rows[0]?.id;
+}
+
 export async function findUser(db: DbOrTx, id: number) {
   return (await db.user.findUnique({ where: { id }, select: publicColumns })) ?? undefined;
 }
