@@ -3,6 +3,24 @@ import { statusLabels, type DidStatus } from "../modules/dids/did-filters.js";
 
 const numberFormat = new Intl.NumberFormat("en-US");
 
+/** The field names the writers record in audit events, as the audit page shows them. */
+const auditFieldLabels: Record<string, string> = {
+  number: "Number",
+  operator: "Operator",
+  status: "Status",
+  after_hold_status: "After hold",
+  hold_days: "Hold days",
+  tag: "Tag",
+  notes: "Notes",
+  name: "Name",
+  reseller: "Reseller",
+  username: "Username",
+  role: "Role",
+  disabled: "Disabled",
+  ip: "IP address",
+  reason: "Reason",
+};
+
 export const viewHelpers = {
   count: (n: number) => numberFormat.format(n),
   plural: (n: number, one: string, many: string) => `${numberFormat.format(n)} ${n === 1 ? one : many}`,
@@ -19,6 +37,10 @@ export const viewHelpers = {
   dateTime: (date: Date | null | undefined) => (date ? date.toISOString().replace("T", " ").slice(0, 16) + " UTC" : ""),
   /** To the second, for the audit log where order within a minute matters. */
   dateTimeSeconds: (date: Date | null | undefined) => (date ? date.toISOString().replace("T", " ").slice(0, 19) : ""),
+  /** The name of a changed field as a person reads it ("after_hold_status" -> "After hold"). */
+  fieldLabel: (field: string) => auditFieldLabels[field] ?? field,
+  /** A value of an audit event's change; statuses by their labels. */
+  fieldValue: (field: string, value: unknown) => viewHelpers.changeValue(field === "status" || field === "after_hold_status" ? (statusLabels[value as DidStatus] ?? value) : value),
   /** A value of an audit event's change: an em dash for nothing, long text cut (the DID page shows it whole). */
   changeValue: (value: unknown, max = 60) => {
     if (value === null || value === undefined || value === "") return "—";

@@ -97,12 +97,12 @@ t.test("the audit log", async (t) => {
     const rows = events(res.body);
     t.equal(rows.length, 10);
     t.same(rows.map((r) => r.actor), ["bob", "bob", "Ghost", "system", "not signed in", "alice", "bob", "alice", "admin", "alice"]);
-    t.same(rows[0], { time: "2026-01-16 10:00:00", actor: "bob", action: "Mass edit", object: "DID 15551000999 history", changes: "tag: — → x", request: massRequest.slice(0, 8) });
+    t.same(rows[0], { time: "2026-01-16 10:00:00", actor: "bob", action: "Mass edit", object: "DID 15551000999 history", changes: "Tag: — → x", request: massRequest.slice(0, 8) });
     const adminEdit = rows.find((r) => r.actor === "admin")!;
-    t.match(adminEdit.changes, /^tag: — → gold/);
-    t.match(adminEdit.changes, new RegExp(`notes: x{60}… → <b>bold</b>`), "long values are cut, markup is text");
+    t.match(adminEdit.changes, /^Tag: — → gold/);
+    t.match(adminEdit.changes, new RegExp(`Notes: x{60}… → <b>bold</b>`), "long values are cut, markup is text");
     t.notOk(res.body.includes("<b>bold</b>"), "escaped");
-    t.match(rows.find((r) => r.action === "Deleted")!.changes, "status: in_stock → —");
+    t.match(rows.find((r) => r.action === "Deleted")!.changes, "Status: In stock → —");
     t.same(rows.find((r) => r.action === "Sign-in failed")!.object, "User mallory");
     t.notOk(doc.querySelector(".pager"), "no pager when everything fits");
 
@@ -257,7 +257,7 @@ t.test("the audit log", async (t) => {
       if (pageSizes.length > 3) break;
     }
     t.same(pageSizes, [50, 50, 20]);
-    t.same(seen, Array.from({ length: 120 }, (_, i) => `notes: ${119 - i} → ${120 - i}`), "each event once, newest first");
+    t.same(seen, Array.from({ length: 120 }, (_, i) => `Notes: ${119 - i} → ${120 - i}`), "each event once, newest first");
     const past = await get(alice, `/audit?type=did&object=${did!.id}&before=1`);
     t.match(text(html(past.body).querySelector(".empty")), /No older events/);
     const unfiltered = html((await get(admin, "/audit")).body);
