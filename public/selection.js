@@ -1,6 +1,7 @@
 // The inventory's row selection, kept across pages and sorts of one search (in
-// sessionStorage), with a count of what is selected. Only an enhancement: without it the
-// bulk form still posts the ticks of its page, "all on this page" or "all matching".
+// sessionStorage), with a count of what is selected; and in the mass-edit form, a field
+// being filled in ticks its box. Only an enhancement: without it the bulk form still posts
+// the ticks of its page, "all on this page" or "all matching".
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -53,10 +54,24 @@
   function refresh() {
     var form = document.getElementById("bulk");
     if (!form) return;
-    // A mass change was just applied to this search: start afresh.
-    if (document.querySelector("[data-selection-done]")) save(form, new Set());
+    // A mass change was just applied to this search: start afresh, once.
+    var done = document.querySelectorAll("[data-selection-done]");
+    if (done.length > 0) {
+      save(form, new Set());
+      done.forEach(function (element) { element.removeAttribute("data-selection-done"); });
+    }
     render(form);
   }
+
+  // In the mass-edit form, filling in a field ticks its "change" box: what was typed is
+  // meant to be changed (an unticked field is left alone by the server).
+  document.addEventListener("input", function (event) {
+    var target = event.target;
+    var field = target && target.closest ? target.closest(".mass-field") : null;
+    if (!field || target.matches(".tick input")) return;
+    var tick = field.querySelector(".tick input");
+    if (tick) tick.checked = true;
+  });
 
   document.addEventListener("change", function (event) {
     var target = event.target;

@@ -41,7 +41,7 @@ export const viewHelpers = {
   fieldLabel: (field: string) => auditFieldLabels[field] ?? field,
   /** A value of an audit event's change; statuses by their labels. */
   fieldValue: (field: string, value: unknown) => viewHelpers.changeValue(field === "status" || field === "after_hold_status" ? (statusLabels[value as DidStatus] ?? value) : value),
-  /** A value of an audit event's change: an em dash for nothing, long text cut (the DID page shows it whole). */
+  /** A value of an audit event's change: an em dash for nothing, long text cut (the page offers the whole). */
   changeValue: (value: unknown, max = 60) => {
     if (value === null || value === undefined || value === "") return "—";
     const text = typeof value === "string" ? value : JSON.stringify(value);

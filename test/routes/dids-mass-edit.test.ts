@@ -2,12 +2,15 @@
 // the confirmation's counts and reasons, refusals by the status rules, bad input, scope,
 // the audit events every change writes, and the htmx dialog flow.
 import t from "tap";
+import pg from "pg";
+import { callerOf, actorFor } from "../../src/shared/actor.js";
+import { massEdit } from "../../src/modules/dids/dids.service.js";
 import { buildTestApp, form, html, tableRows, text, type Browser } from "../helpers/app.js";
 import { expectAuditEvents } from "../helpers/audit.js";
 import { makeClientAccount, makeDids, makeOperator, makeReseller } from "../helpers/factories.js";
 
 t.test("mass edit and delete", async (t) => {
-  const { db, admin, signInAs } = await buildTestApp(t);
+  const { db, admin, signInAs, url } = await buildTestApp(t);
   const reseller = await makeReseller(db, "Acme");
   const op = await makeOperator(db, { name: "Kyivstar", resellerId: reseller.id });
   const account = await makeClientAccount(db, reseller.id, { client: "Hotel", account: "desk" });
@@ -264,5 +267,65 @@ t.test("mass edit and delete", async (t) => {
     t.match(events[0], { action: "create", label: "380447000000", changes: { operator: [null, "Kyivstar"], status: [null, "reserved"], after_hold_status: [null, "in_stock"], tag: [null, "new"] } });
     const operation = await db.operation.findFirstOrThrow({ where: { requestId: events[0]!.requestId } });
     t.match(operation, { kind: "create", didCount: 5 });
+  });
+
+  t.test("review fixes: exact fits, repeated filters, stale selections, moves between resellers, lock waits", async (t) => {
+    // Appending 1,000 characters to empty notes fits exactly (no new line is added).
+    const [empty] = await makeDids(db, op.id, ["380445550001"], { tag: "fit" });
+    const full = "f".repeat(1000);
+    await expectAuditEvents(t, db, () => post(admin, "/dids/mass-edit/apply", { search: "", id: [String(empty!.id)], change_notes: "1", notes_mode: "append", notes: full }), 1);
+    t.equal((await did(empty!.id)).notes, full);
+
+    // With htmx, the search shown after the change keeps both statuses.
+    const res = await post(admin, "/dids/mass-edit/apply", { search: "status=in_stock&status=reserved&tag=fit", select: "all", change_tag: "1", tag: "fit" }, htmx);
+    const browser = html(res.body).querySelector("#did-browser")!;
+    t.same(browser.querySelectorAll('input[name="status"][checked]').map((i) => i.getAttribute("value")), ["in_stock", "reserved"], "both statuses still ticked");
+    t.equal(browser.querySelector('form#bulk input[name="search"]')!.getAttribute("value"), "status=in_stock&status=reserved&tag=fit");
+
+    // A mass edit's operation id is not a creation batch.
+    const op2 = await db.operation.findFirstOrThrow({ where: { kind: "mass_edit" } });
+    const batchPage = await admin.inject({ url: `/dids?batch=${op2.id}` });
+    t.equal(batchPage.statusCode, 400);
+    t.match(text(html(batchPage.body).querySelector("#batch-error")), /no creation batch/);
+
+    // Ticked ids of which one was deleted meanwhile: asked again, with the new count.
+    const pair = await makeDids(db, op.id, ["380445550002", "380445550003"]);
+    await db.did.delete({ where: { id: pair[1]!.id } });
+    const stale = await post(admin, "/dids/mass-edit/apply", { search: "", id: ids(pair), change_tag: "1", tag: "x", expected: "2" });
+    t.equal(stale.statusCode, 409);
+    t.match(text(html(stale.body).querySelector('[role="alert"]')), /Only 1 DID of the selection still exist, not 2/);
+    t.equal((await did(pair[0]!.id)).tag, null, "nothing written");
+
+    // An admin moves a DID to another reseller's operator: each reseller sees its own side only.
+    const otherReseller = await makeReseller(db, "Umbrella");
+    const theirs = await makeOperator(db, { name: "SecretOp", resellerId: otherReseller.id });
+    const [moving] = await makeDids(db, op.id, ["380445550004"]);
+    const { events } = await expectAuditEvents(
+      t,
+      db,
+      () => post(admin, `/dids/${moving!.id}/edit`, { operator: String(theirs.id), status: "in_stock", after_hold: "in_stock", hold_days: "0" }),
+      [
+        { action: "edit", resellerId: otherReseller.id, changes: { operator: ["(another reseller)", "SecretOp"] } },
+        { action: "edit", resellerId: reseller.id, changes: { operator: ["Kyivstar", "(moved to another reseller)"] } },
+      ],
+    );
+    t.equal(events.length, 2);
+
+    // A mass edit that waits too long for rows another transaction holds: "try again", nothing written.
+    const [held2] = await makeDids(db, op.id, ["380445550005"]);
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query("BEGIN");
+      await other.query("SELECT 1 FROM did WHERE id = $1 FOR UPDATE", [held2!.id]);
+      const adminUser = await db.user.findFirstOrThrow({ where: { username: "admin" } });
+      const writer = callerOf(actorFor(adminUser), "00000000-0000-4000-8000-000000000001");
+      const outcome = await massEdit(db, writer, { selection: { kind: "ids", ids: [held2!.id] }, changes: { tag: "late" } }, true, 300);
+      t.same(outcome, { kind: "busy" }, "the route answers it with a 409 and “try again”");
+    } finally {
+      await other.query("ROLLBACK");
+      await other.end();
+    }
+    t.equal((await did(held2!.id)).tag, null);
   });
 });

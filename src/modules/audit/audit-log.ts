@@ -3,7 +3,7 @@
 // only ever inserted: nothing in the app updates or deletes them.
 //
 // Two shapes, one table: `recordAuditEvents` for changes made one object at a time (a
-// single edit, a sign-in), and `recordAuditEventsFromSql` for set-based changes (a mass
+// single edit, a sign-in), and `auditInsertSql` for set-based changes (a mass
 // edit of 100,000 DIDs), where the events are built in SQL by an INSERT ... SELECT over
 // the changed rows instead of crossing the wire one by one.
 import { Prisma } from "../../generated/prisma/client.js";

@@ -41,7 +41,6 @@ export interface SignInContext {
 
 const wrongCredentials = "Wrong username or password.";
 
-/** The label of an attempt with no such user: the name as typed, control characters hidden, at most 64 characters. */
 /**
  * The label of an attempt with a name that matches no user. What was typed is not kept:
  * a name field often holds a password typed in the wrong box (the request log leaves it

@@ -115,7 +115,7 @@ export interface MassEditCommand {
   expected?: number;
 }
 
-/** Reads the number of DIDs a confirmation showed; a tampered value is simply absent. */
+/** Reads the number of DIDs a confirmation showed (a tampered value is a field error). */
 function readExpected(r: FieldReader): number | undefined {
   return r.integer("expected", "Expected count", 0, 2_147_483_647);
 }

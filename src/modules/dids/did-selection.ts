@@ -41,14 +41,14 @@ export function parseSelectionForm(body: Record<string, unknown>): { value: Sele
   if (texts.length > maxSelectedIds) {
     return { value: { search }, errors: { selection: `Select at most ${maxSelectedIds.toLocaleString("en-US")} DIDs by hand, or use “all matching this search”.` } };
   }
-  const ids: number[] = [];
+  const ids = new Set<number>();
   for (const text of texts) {
     const id = parseId(text.trim());
     if (id === undefined) return { value: { search }, errors: { selection: "The selection holds something that is not a DID ID. Select the DIDs again." } };
-    if (!ids.includes(id)) ids.push(id);
+    ids.add(id);
   }
-  if (ids.length === 0) return { value: { search }, errors: { selection: "Select at least one DID (tick its row), or “all matching this search”." } };
-  return { value: { search, selection: { kind: "ids", ids } }, errors: r.errors };
+  if (ids.size === 0) return { value: { search }, errors: { selection: "Select at least one DID (tick its row), or “all matching this search”." } };
+  return { value: { search, selection: { kind: "ids", ids: [...ids] } }, errors: r.errors };
 }
 
 function parseSearch(search: string): Record<string, unknown> {

@@ -160,9 +160,14 @@ export async function insertDids(db: DbOrTx, dids: NewDids, skipExisting: boolea
 }
 
 /** The operation row of a batch (a creation, a mass edit or delete), under the request's id. */
-export async function createOperation(db: DbOrTx, kind: "create" | "mass_edit" | "mass_delete", caller: Caller): Promise<number> {
+export async function createOperation(db: DbOrTx, kind: "create", caller: Caller): Promise<number> {
   const operation = await db.operation.create({ data: { kind, didCount: 0, createdById: caller.userId, requestId: caller.requestId }, select: { id: true } });
   return operation.id;
+}
+
+/** The operation row of a mass change, written once its counts are known. */
+export async function recordOperation(db: DbOrTx, kind: "mass_edit" | "mass_delete", caller: Caller, didCount: number, skippedCount: number): Promise<void> {
+  await db.operation.create({ data: { kind, didCount, skippedCount, createdById: caller.userId, requestId: caller.requestId, finishedAt: new Date() } });
 }
 
 export async function finishOperation(db: DbOrTx, id: number, didCount: number, skippedCount: number): Promise<void> {
@@ -171,8 +176,10 @@ export async function finishOperation(db: DbOrTx, id: number, didCount: number, 
 
 /** A creation batch, if it exists and holds a DID in scope (another reseller's is not there). */
 export async function findBatch(db: DbOrTx, scope: Scope, id: number) {
+  // Only a creation is a batch of DIDs to show; a mass edit's operation is not.
   const batch = await db.operation.findUnique({ where: { id } });
-  if (!batch || scope.resellerId === null) return batch ?? undefined;
+  if (batch?.kind !== "create") return undefined;
+  if (scope.resellerId === null) return batch;
   const inScope = await db.$queryRaw<unknown[]>`SELECT 1 FROM did d WHERE d.batch_id = ${id} ${andInScope(scope)} LIMIT 1`;
   return inScope.length > 0 ? batch : undefined;
 }
@@ -222,7 +229,8 @@ function skipReasonSql(update: DidUpdate): Prisma.Sql {
   const reasons: Prisma.Sql[] = [];
   if (update.status !== undefined) reasons.push(manualStatusRefusalSql(update.status));
   if (update.notes?.mode === "append") {
-    reasons.push(Prisma.sql`CASE WHEN char_length(COALESCE(d.notes, '')) + 1 + ${[...update.notes.text].length}::int > ${notesMaxLength}::int THEN 'notes-too-long' END`);
+    // The new line between the old notes and the text is only added when there are notes.
+    reasons.push(Prisma.sql`CASE WHEN char_length(COALESCE(d.notes, '')) + (CASE WHEN COALESCE(d.notes, '') = '' THEN 0 ELSE 1 END) + ${[...update.notes.text].length}::int > ${notesMaxLength}::int THEN 'notes-too-long' END`);
   }
   return reasons.length === 0 ? Prisma.sql`NULL::text` : Prisma.sql`COALESCE(${Prisma.join(reasons)})`;
 }
@@ -237,36 +245,70 @@ function differsSql(update: DidUpdate): Prisma.Sql {
   );
 }
 
-/** What a set of DIDs would undergo: how many change, are already so, or are skipped and why. */
+/** How the skipped DIDs of one reason are shown: the accounts holding the most of them. */
+export const skippedAccountsShown = 5;
+
+/** What a set of DIDs would undergo, or underwent: how many change, are already so, or are skipped and why. */
 export interface SelectionPreview {
   matched: number;
   willChange: number;
   unchanged: number;
-  skipped: { code: SkipCode; count: number; accounts: { clientName: string; accountName: string; count: number }[] }[];
+  skipped: { code: SkipCode; count: number; accounts: { clientName: string; accountName: string; count: number }[]; moreAccounts: number }[];
 }
 
-async function previewSql(db: DbOrTx, condition: Prisma.Sql, reason: Prisma.Sql, differs: Prisma.Sql): Promise<SelectionPreview> {
-  const rows = await db.$queryRaw<{ reason: SkipCode | null; clientName: string | null; accountName: string | null; differs: boolean; n: number }[]>`
-    SELECT s.reason, c.name AS "clientName", ca.name AS "accountName", s.differs, count(*)::int AS n
+interface OutcomeRow {
+  reason: SkipCode | null;
+  differs: boolean;
+  clientName: string | null;
+  accountName: string | null;
+  n: number;
+  /** All DIDs of this reason and differs, and how many accounts hold them (window sums). */
+  groupTotal: number;
+  accountCount: number;
+}
+
+/**
+ * Counts rows `s(reason, differs, client_account_id)` by reason, with the accounts that
+ * hold the most skipped DIDs (at most skippedAccountsShown per reason, so a reason spread
+ * over thousands of accounts stays one line).
+ */
+function outcomeCountsSql(source: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`
+    SELECT g.reason, g.differs, c.name AS "clientName", ca.name AS "accountName", g.n, g."groupTotal", g."accountCount"
     FROM (
-      SELECT ${reason} AS reason, ${differs} AS differs, d.client_account_id FROM did d WHERE ${condition}
-    ) s
-    LEFT JOIN client_account ca ON ca.id = s.client_account_id AND s.reason IS NOT NULL
+      SELECT *, sum(n) OVER (PARTITION BY reason, differs)::int AS "groupTotal", count(*) OVER (PARTITION BY reason, differs)::int AS "accountCount",
+        row_number() OVER (PARTITION BY reason, differs ORDER BY n DESC, account_id) AS rank
+      FROM (
+        SELECT s.reason, s.differs, CASE WHEN s.reason IS NOT NULL THEN s.client_account_id END AS account_id, count(*)::int AS n
+        FROM (${source}) s GROUP BY 1, 2, 3
+      ) grouped
+    ) g
+    LEFT JOIN client_account ca ON ca.id = g.account_id
     LEFT JOIN client c ON c.id = ca.client_id
-    GROUP BY s.reason, c.name, ca.name, s.differs
-    ORDER BY n DESC`;
+    WHERE g.rank <= ${skippedAccountsShown}
+    ORDER BY g."groupTotal" DESC, g.n DESC`;
+}
+
+function toPreview(rows: OutcomeRow[]): SelectionPreview {
   const preview: SelectionPreview = { matched: 0, willChange: 0, unchanged: 0, skipped: [] };
+  const seen = new Set<string>();
   for (const row of rows) {
-    preview.matched += row.n;
+    const key = `${row.reason}/${row.differs}`;
+    const first = !seen.has(key);
+    seen.add(key);
+    if (first) preview.matched += row.groupTotal;
     if (row.reason === null) {
-      if (row.differs) preview.willChange += row.n;
-      else preview.unchanged += row.n;
+      if (first && row.differs) preview.willChange += row.groupTotal;
+      else if (first) preview.unchanged += row.groupTotal;
       continue;
     }
     let group = preview.skipped.find((g) => g.code === row.reason);
-    if (!group) preview.skipped.push((group = { code: row.reason, count: 0, accounts: [] }));
-    group.count += row.n;
-    if (row.clientName !== null) group.accounts.push({ clientName: row.clientName, accountName: row.accountName ?? "", count: row.n });
+    if (!group) preview.skipped.push((group = { code: row.reason, count: 0, accounts: [], moreAccounts: 0 }));
+    if (first) group.count += row.groupTotal;
+    if (row.clientName !== null) {
+      group.accounts.push({ clientName: row.clientName, accountName: row.accountName ?? "", count: row.n });
+      if (first) group.moreAccounts += Math.max(0, row.accountCount - skippedAccountsShown);
+    }
   }
   return preview;
 }
@@ -277,84 +319,111 @@ export async function countSelection(db: DbOrTx, scope: Scope, selection: DidSel
 }
 
 /** What an update of the selection would do, without doing it. */
-export function previewUpdate(db: DbOrTx, scope: Scope, selection: DidSelection, update: DidUpdate): Promise<SelectionPreview> {
-  return previewSql(db, selectionConditionSql(selection, scope), skipReasonSql(update), differsSql(update));
+export async function previewUpdate(db: DbOrTx, scope: Scope, selection: DidSelection, update: DidUpdate): Promise<SelectionPreview> {
+  const source = Prisma.sql`SELECT ${skipReasonSql(update)} AS reason, ${differsSql(update)} AS differs, d.client_account_id FROM did d WHERE ${selectionConditionSql(selection, scope)}`;
+  return toPreview(await db.$queryRaw<OutcomeRow[]>(outcomeCountsSql(source)));
 }
 
 /** What a delete of the selection would do, without doing it. */
-export function previewDelete(db: DbOrTx, scope: Scope, selection: DidSelection): Promise<SelectionPreview> {
-  return previewSql(db, selectionConditionSql(selection, scope), deleteRefusalSql(), Prisma.sql`TRUE`);
+export async function previewDelete(db: DbOrTx, scope: Scope, selection: DidSelection): Promise<SelectionPreview> {
+  const source = Prisma.sql`SELECT ${deleteRefusalSql()} AS reason, TRUE AS differs, d.client_account_id FROM did d WHERE ${selectionConditionSql(selection, scope)}`;
+  return toPreview(await db.$queryRaw<OutcomeRow[]>(outcomeCountsSql(source)));
+}
+
+/** What a write did: the same shape as its preview, counted on the rows as they were locked. */
+export type WriteOutcome = SelectionPreview & { changed: number };
+
+function toWriteOutcome(rows: OutcomeRow[]): WriteOutcome {
+  const preview = toPreview(rows);
+  return { ...preview, changed: preview.willChange };
 }
 
 /**
  * Updates the DIDs of the selection that the rules allow and that actually change, and
  * records one audit event per changed DID with its old -> new values, in one statement.
- * The rows are locked in id order first, so two overlapping updates run one after the
- * other instead of deadlocking, and each re-checks the rules on the rows as the other
- * left them. Returns how many DIDs changed.
+ * Every selected row is locked first, in id order, so two overlapping updates run one
+ * after the other instead of deadlocking; the rules and "does it change" are evaluated on
+ * the locked rows (as another writer left them), and the counts returned are of those
+ * rows, so what is reported is what happened.
+ *
+ * When the operator changes to another reseller's (an admin's move), the event belongs to
+ * the new reseller and does not name the old operator; the caller records the old
+ * reseller's side (recordResellerMoves).
  */
-export async function updateDids(tx: DbOrTx, scope: Scope, selection: DidSelection, update: DidUpdate, caller: Caller, action: AuditAction): Promise<number> {
+export async function updateDids(tx: DbOrTx, scope: Scope, selection: DidSelection, update: DidUpdate, caller: Caller, action: AuditAction): Promise<WriteOutcome> {
   const columns = presentColumns(update);
-  if (columns.length === 0) return 0;
   const assignments = Prisma.join(
     [...columns.map(([column, value]) => Prisma.sql`${Prisma.raw(column)} = ${value}`), Prisma.sql`updated_at = now()`],
     ", ",
   );
-  const text = (column: string) => Prisma.sql`${Prisma.raw(`t.${column}`)}::text`;
-  const after = (column: string) => Prisma.sql`${Prisma.raw(`d.${column}`)}::text`;
+  // Over the changed rows `t` (old values, and the new ones as new_*) and the new operator `n`.
   const pairs: Record<string, [Prisma.Sql, Prisma.Sql]> = {};
   for (const [column] of columns) {
-    if (column === "operator_id") pairs.operator = [Prisma.sql`t.operator_name`, Prisma.sql`(SELECT name FROM operator WHERE id = d.operator_id)`];
-    else if (column === "hold_days") pairs.hold_days = [Prisma.sql`t.hold_days`, Prisma.sql`d.hold_days`];
-    else pairs[column] = [text(column), after(column)];
+    if (column === "operator_id") {
+      pairs.operator = [Prisma.sql`CASE WHEN n.reseller_id = t.reseller_id THEN t.operator_name ELSE '(another reseller)' END`, Prisma.sql`n.name::text`];
+    } else if (column === "hold_days") pairs.hold_days = [Prisma.sql`t.hold_days`, Prisma.sql`t.new_hold_days`];
+    else pairs[column] = [Prisma.sql`${Prisma.raw(`t.${column}`)}::text`, Prisma.sql`${Prisma.raw(`t.new_${column}`)}::text`];
   }
-  // The operator's name is only looked up for the DIDs whose operator changes.
-  if (pairs.operator) pairs.operator = [pairs.operator[0], Prisma.sql`CASE WHEN t.operator_id IS DISTINCT FROM d.operator_id THEN ${pairs.operator[1]} ELSE t.operator_name END`];
-  return tx.$executeRaw`
-    WITH target AS (
-      SELECT d.id, d.number, d.status, d.tag, d.notes, d.hold_days, d.after_hold_status, d.operator_id, o.name AS operator_name, o.reseller_id
+  const rows = await tx.$queryRaw<OutcomeRow[]>`
+    WITH locked AS (
+      SELECT d.id, d.number, d.status, d.tag, d.notes, d.hold_days, d.after_hold_status, d.client_account_id,
+        o.name AS operator_name, o.reseller_id, ${skipReasonSql(update)} AS reason, (${differsSql(update)}) AS differs
       FROM did d JOIN operator o ON o.id = d.operator_id
-      WHERE ${selectionConditionSql(selection, scope)} AND ${skipReasonSql(update)} IS NULL AND (${differsSql(update)})
+      WHERE ${selectionConditionSql(selection, scope)}
       ORDER BY d.id
       FOR UPDATE OF d
     ), changed AS (
       UPDATE did d SET ${assignments}
-      FROM target t WHERE d.id = t.id
-      RETURNING d.id AS object_id, t.reseller_id, t.number AS label, ${changesSql(pairs)} AS changes
+      FROM locked t WHERE d.id = t.id AND t.reason IS NULL AND t.differs
+      RETURNING d.id, d.operator_id, t.number, t.reseller_id, t.operator_name, t.status, t.tag, t.notes, t.hold_days, t.after_hold_status,
+        d.status AS new_status, d.tag AS new_tag, d.notes AS new_notes, d.hold_days AS new_hold_days, d.after_hold_status AS new_after_hold_status
+    ), events AS (
+      ${auditInsertSql(
+        caller,
+        action,
+        "did",
+        Prisma.sql`SELECT t.id AS object_id, n.reseller_id, t.number AS label, ${changesSql(pairs)} AS changes FROM changed t JOIN operator n ON n.id = t.operator_id`,
+      )}
+      RETURNING 1
     )
-    ${auditInsertSql(caller, action, "did", Prisma.sql`SELECT * FROM changed`)}`;
+    ${outcomeCountsSql(Prisma.sql`SELECT reason, differs, client_account_id FROM locked`)}`;
+  return toWriteOutcome(rows);
 }
 
 /**
  * Deletes the DIDs of the selection that the rules allow, recording each one's last state
- * in its delete event, in one statement (rows locked in id order, as for updateDids).
- * Returns how many were deleted.
+ * in its delete event, in one statement (rows locked in id order and counted as locked, as
+ * for updateDids).
  */
-export async function deleteDids(tx: DbOrTx, scope: Scope, selection: DidSelection, caller: Caller, action: AuditAction): Promise<number> {
+export async function deleteDids(tx: DbOrTx, scope: Scope, selection: DidSelection, caller: Caller, action: AuditAction): Promise<WriteOutcome> {
   const last = (expression: Prisma.Sql): [Prisma.Sql, Prisma.Sql] => [expression, Prisma.sql`NULL::text`];
-  return tx.$executeRaw`
-    WITH target AS (
-      SELECT d.id FROM did d
-      WHERE ${selectionConditionSql(selection, scope)} AND ${deleteRefusalSql()} IS NULL
+  const rows = await tx.$queryRaw<OutcomeRow[]>`
+    WITH locked AS (
+      SELECT d.id, d.client_account_id, ${deleteRefusalSql()} AS reason, TRUE AS differs FROM did d
+      WHERE ${selectionConditionSql(selection, scope)}
       ORDER BY d.id
       FOR UPDATE OF d
     ), gone AS (
-      DELETE FROM did d USING target t WHERE d.id = t.id
-      RETURNING d.id, d.number, d.status, d.operator_id, d.tag, d.notes, d.hold_days, d.after_hold_status, d.created_at
+      DELETE FROM did d USING locked t WHERE d.id = t.id AND t.reason IS NULL
+      RETURNING d.id, d.number, d.status, d.operator_id, d.tag, d.notes, d.hold_days, d.after_hold_status
+    ), events AS (
+      ${auditInsertSql(
+        caller,
+        action,
+        "did",
+        Prisma.sql`SELECT g.id AS object_id, o.reseller_id, g.number AS label, ${changesSql({
+          number: last(Prisma.sql`g.number::text`),
+          operator: last(Prisma.sql`o.name::text`),
+          status: last(Prisma.sql`g.status::text`),
+          after_hold_status: last(Prisma.sql`g.after_hold_status::text`),
+          hold_days: [Prisma.sql`g.hold_days`, Prisma.sql`NULL::int`],
+          tag: last(Prisma.sql`g.tag::text`),
+          notes: last(Prisma.sql`g.notes::text`),
+        })} AS changes
+        FROM gone g JOIN operator o ON o.id = g.operator_id`,
+      )}
+      RETURNING 1
     )
-    ${auditInsertSql(
-      caller,
-      action,
-      "did",
-      Prisma.sql`SELECT g.id AS object_id, o.reseller_id, g.number AS label, ${changesSql({
-        number: last(Prisma.sql`g.number::text`),
-        operator: last(Prisma.sql`o.name::text`),
-        status: last(Prisma.sql`g.status::text`),
-        after_hold_status: last(Prisma.sql`g.after_hold_status::text`),
-        hold_days: [Prisma.sql`g.hold_days`, Prisma.sql`NULL::int`],
-        tag: last(Prisma.sql`g.tag::text`),
-        notes: last(Prisma.sql`g.notes::text`),
-      })} AS changes
-      FROM gone g JOIN operator o ON o.id = g.operator_id`,
-    )}`;
+    ${outcomeCountsSql(Prisma.sql`SELECT reason, differs, client_account_id FROM locked`)}`;
+  return toWriteOutcome(rows);
 }

@@ -3,9 +3,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { smallFormBodyLimit } from "../../config.js";
 import { renderError } from "../../plugins/errors.js";
 import { callerOf } from "../../shared/actor.js";
+import { parseFormEncoded } from "../../shared/form-encoding.js";
 import { clip, parseId, type FieldErrors } from "../../shared/field-errors.js";
 import { refererReturnUrl, safeReturnUrl } from "../../shared/return-url.js";
-import { didStatuses, filterParams, hiddenSearchFields, isFiltered, listParams, listSearchParams, listUrl, pageSizes, sortColumns } from "./did-filters.js";
+import { didStatuses, notesMaxLength, filterParams, hiddenSearchFields, isFiltered, listParams, listSearchParams, listUrl, pageSizes, sortColumns } from "./did-filters.js";
 import {
   afterHoldStatuses,
   createStatuses,
@@ -20,6 +21,7 @@ import {
 } from "./did-forms.js";
 import { parseSelectionForm, searchOf, selectionFields, type SelectionForm } from "./did-selection.js";
 import { refusalGroupLabels } from "./did-status-rules.js";
+import type { WriteOutcome } from "./dids.repo.js";
 import * as service from "./dids.service.js";
 
 type Query = Record<string, unknown>;
@@ -51,7 +53,7 @@ function listView(page: Awaited<ReturnType<typeof service.didListPage>>) {
 const writerOf = (request: FastifyRequest) => callerOf(request.actor!, request.id);
 
 /** How a mass change's skipped DIDs are headed, by reason. */
-const skipLabels = { ...refusalGroupLabels, "notes-too-long": "their notes would pass 1,000 characters" };
+const skipLabels = { ...refusalGroupLabels, "notes-too-long": `their notes would pass ${notesMaxLength.toLocaleString("en-US")} characters` };
 
 const emptyMassEditForm: MassEditForm = { change: { status: false, tag: false, notes: false, holdDays: false, afterHold: false } };
 
@@ -173,7 +175,8 @@ export default async function didRoutes(app: FastifyInstance) {
   // Mass edit and mass delete of a selection: open (the form), preview (the confirmation:
   // "12,345 DIDs will change; 17 will be skipped"), apply. Without JavaScript each step is
   // a page; with htmx each is a dialog, and applying refreshes only the search area.
-  const bulkOptions = { bodyLimit: app.config.formBodyLimitBytes };
+  // 10,000 ticked ids, with this page's ids and the search, fit in well under 512 KB.
+  const bulkOptions = { bodyLimit: 512 * 1024 };
 
   /** After an applied mass change: the same search again, with what happened. */
   const showSearchAgain = async (request: FastifyRequest, reply: FastifyReply, selection: SelectionForm, message: string) => {
@@ -182,7 +185,8 @@ export default async function didRoutes(app: FastifyInstance) {
       reply.setFlash(message);
       return reply.redirectAfterPost(listUrl(query));
     }
-    const page = await service.didListPage(app.db, request.actor!, Object.fromEntries(listSearchParams(query)));
+    // Parsed as a query string is: a repeated filter (two statuses) stays a list.
+    const page = await service.didListPage(app.db, request.actor!, parseFormEncoded(listSearchParams(query).toString()));
     return reply.render(
       { page: "dids/list", fragment: "dids/_bulk-done" },
       { ...listView(page), notice: message },
@@ -216,7 +220,7 @@ export default async function didRoutes(app: FastifyInstance) {
     const selected = parseSelectionForm(request.body ?? {});
     const selection = selected.value.selection;
     const count = selection ? await service.countSelection(app.db, request.actor!, selection) : 0;
-    const errors = selection && count === 0 ? { selection: "None of the selected DIDs exists (any more). Search again and select the DIDs." } : selected.errors;
+    const errors = selection && count === 0 ? { selection: service.nothingSelectedMessage(selection) } : selected.errors;
     return renderMassEdit(reply, { selection: selected.value, form: emptyMassEditForm, errors, count }, Object.keys(errors).length > 0 ? 422 : 200);
   });
 
@@ -231,19 +235,9 @@ export default async function didRoutes(app: FastifyInstance) {
       const parsed = parseMassEditForm(request.body ?? {});
       if (!parsed.ok) return renderMassEdit(reply, { selection: parsed.selectionForm, form: parsed.form, errors: parsed.errors }, 422);
       const outcome = await service.massEdit(app.db, writerOf(request), parsed.command, step === "apply");
-      const shown = { selection: parsed.selectionForm, form: parsed.form, errors: {} as FieldErrors };
-      switch (outcome.kind) {
-        case "nothing-selected":
-          return renderMassEdit(reply, { ...shown, errors: { selection: outcome.message } }, 422);
-        case "preview":
-          return renderMassEdit(reply, { ...shown, preview: outcome.preview }, 200);
-        case "count-changed":
-          return renderMassEdit(reply, { ...shown, preview: outcome.preview, notice: countChangedNotice(outcome.expected, outcome.preview.matched) }, 409);
-        case "busy":
-          return renderMassEdit(reply, { ...shown, notice: busyNotice }, 409);
-        case "done":
-          return showSearchAgain(request, reply, parsed.selectionForm, doneMessage("Changed", outcome));
-      }
+      const show = (data: { errors?: FieldErrors; preview?: unknown; notice?: string }, status: number) =>
+        renderMassEdit(reply, { selection: parsed.selectionForm, form: parsed.form, errors: {}, ...data }, status);
+      return answerBulk(request, reply, outcome, parsed.selectionForm, show, "Changed");
     });
   }
 
@@ -254,41 +248,56 @@ export default async function didRoutes(app: FastifyInstance) {
       status,
     );
 
+  /** A mass change's outcome as HTTP: the form or confirmation again, or the search after. */
+  const answerBulk = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    outcome: service.BulkOutcome,
+    selection: SelectionForm,
+    show: (data: { errors?: FieldErrors; preview?: unknown; notice?: string }, status: number) => FastifyReply | Promise<FastifyReply>,
+    verb: "Changed" | "Deleted",
+  ) => {
+    switch (outcome.kind) {
+      case "nothing-selected":
+        return show({ errors: { selection: outcome.message } }, 422);
+      case "preview":
+        return show({ preview: outcome.preview }, 200);
+      case "count-changed":
+        return show({ preview: outcome.preview, notice: countChangedNotice(outcome.selection, outcome.expected, outcome.preview.matched) }, 409);
+      case "busy":
+        return show({ notice: busyNotice }, 409);
+      case "done":
+        return showSearchAgain(request, reply, selection, doneMessage(verb, outcome.outcome));
+    }
+  };
+
   // Opening the delete is its confirmation: there is nothing else to fill in.
   for (const [url, apply] of [["/dids/mass-delete", false], ["/dids/mass-delete/apply", true]] as const) {
     app.post<{ Body: Body }>(url, bulkOptions, async (request, reply) => {
       const parsed = parseMassDeleteForm(request.body ?? {});
       if (!parsed.ok) return renderMassDelete(reply, { selection: parsed.selectionForm, errors: parsed.errors }, 422);
       const outcome = await service.massDelete(app.db, writerOf(request), parsed.command, apply);
-      const shown = { selection: parsed.selectionForm, errors: {} as FieldErrors };
-      switch (outcome.kind) {
-        case "nothing-selected":
-          return renderMassDelete(reply, { ...shown, errors: { selection: outcome.message } }, 422);
-        case "preview":
-          return renderMassDelete(reply, { ...shown, preview: outcome.preview }, 200);
-        case "count-changed":
-          return renderMassDelete(reply, { ...shown, preview: outcome.preview, notice: countChangedNotice(outcome.expected, outcome.preview.matched) }, 409);
-        case "busy":
-          return renderMassDelete(reply, { ...shown, notice: busyNotice }, 409);
-        case "done":
-          return showSearchAgain(request, reply, parsed.selectionForm, doneMessage("Deleted", outcome));
-      }
+      const show = (data: { errors?: FieldErrors; preview?: unknown; notice?: string }, status: number) =>
+        renderMassDelete(reply, { selection: parsed.selectionForm, errors: {}, ...data }, status);
+      return answerBulk(request, reply, outcome, parsed.selectionForm, show, "Deleted");
     });
   }
 }
 
 const busyNotice = "Some of these DIDs were being changed by someone else at the same moment. Nothing was changed: try again.";
 
-function countChangedNotice(expected: number, now: number): string {
+function countChangedNotice(selection: "ids" | "search", expected: number, now: number): string {
   const n = (count: number) => count.toLocaleString("en-US");
-  return `This search now matches ${n(now)} ${now === 1 ? "DID" : "DIDs"}, not ${n(expected)} as the confirmation showed: someone changed DIDs meanwhile. Nothing was changed. Check the numbers below and confirm again.`;
+  const dids = (count: number) => `${n(count)} ${count === 1 ? "DID" : "DIDs"}`;
+  const what = selection === "search" ? `This search now matches ${dids(now)}` : `Only ${dids(now)} of the selection still exist`;
+  return `${what}, not ${n(expected)} as the confirmation showed: someone changed DIDs meanwhile. Nothing was changed. Check the numbers below and confirm again.`;
 }
 
-function doneMessage(verb: "Changed" | "Deleted", outcome: Extract<service.BulkOutcome, { kind: "done" }>): string {
+function doneMessage(verb: "Changed" | "Deleted", outcome: WriteOutcome): string {
   const n = (count: number) => count.toLocaleString("en-US");
-  const skipped = outcome.preview.matched - outcome.changed - (verb === "Changed" ? outcome.preview.unchanged : 0);
+  const skipped = outcome.matched - outcome.changed - outcome.unchanged;
   const parts = [`${verb} ${n(outcome.changed)} ${outcome.changed === 1 ? "DID" : "DIDs"}.`];
-  if (verb === "Changed" && outcome.preview.unchanged > 0) parts.push(`${n(outcome.preview.unchanged)} already had these values.`);
+  if (outcome.unchanged > 0) parts.push(`${n(outcome.unchanged)} already had these values.`);
   if (skipped > 0) parts.push(`${n(skipped)} skipped (the rules did not allow it).`);
   return parts.join(" ");
 }

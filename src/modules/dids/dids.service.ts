@@ -4,9 +4,11 @@
 // (written by the repository's set-based statements through audit/audit-log.ts), so
 // nothing is half-written and nothing changes without its events.
 import type { Db } from "../../db/prisma.js";
+import type { Prisma } from "../../generated/prisma/client.js";
 import { isUniqueViolation } from "../../db/prisma.js";
 import type { Actor, Caller } from "../../shared/actor.js";
 import type { FieldErrors } from "../../shared/field-errors.js";
+import { recordAuditEvents } from "../audit/audit-log.js";
 import { listClientOptions } from "../clients/clients.repo.js";
 import { findOperator, holdOperator, listOperatorOptions } from "../operators/operators.repo.js";
 import { listResellerOptions } from "../resellers/resellers.repo.js";
@@ -136,6 +138,14 @@ export async function editDid(db: Db, writer: Writer, id: number, command: EditD
     if (Object.keys(errors).length > 0) return { ok: false as const, status: 422 as const, form, errors };
     const { notes, ...rest } = command;
     await repo.updateDids(tx, scope, { kind: "ids", ids: [id] }, { ...rest, notes: notes === null ? { mode: "clear" } : { mode: "set", text: notes } }, writer, "edit");
+    // An admin moved the DID to another reseller's operator: the event above is the new
+    // reseller's; the old reseller keeps a line of its own that names neither side's other.
+    const operator = await findOperator(tx, scope, command.operatorId);
+    if (operator && operator.resellerId !== did.resellerId) {
+      await recordAuditEvents(tx, writer, [
+        { action: "edit", objectType: "did", objectId: id, resellerId: did.resellerId, label: did.number, changes: { operator: [did.operatorName, "(moved to another reseller)"] } },
+      ]);
+    }
     return { ok: true as const };
   });
 }
@@ -158,79 +168,96 @@ export async function deleteDid(db: Db, writer: Writer, id: number): Promise<Del
 export type BulkOutcome =
   | { kind: "nothing-selected"; message: string }
   | { kind: "preview"; preview: repo.SelectionPreview }
-  /** "All matching" now matches another number of DIDs than the confirmation showed. */
-  | { kind: "count-changed"; preview: repo.SelectionPreview; expected: number }
-  | { kind: "done"; changed: number; preview: repo.SelectionPreview; operationId?: number }
+  /** The selection now holds another number of DIDs than the confirmation showed. */
+  | { kind: "count-changed"; preview: repo.SelectionPreview; expected: number; selection: DidSelection["kind"] }
+  | { kind: "done"; outcome: repo.WriteOutcome }
   /** Another change held the same rows too long, or PostgreSQL broke a deadlock. */
   | { kind: "busy" };
 
-function nothingSelected(selection: DidSelection): BulkOutcome {
-  return {
-    kind: "nothing-selected",
-    message:
-      selection.kind === "search"
-        ? "No DIDs match this search (any more): there is nothing to change."
-        : "None of the selected DIDs exists (any more). Search again and select the DIDs.",
-  };
+export function nothingSelectedMessage(selection: DidSelection): string {
+  return selection.kind === "search"
+    ? "No DIDs match this search (any more): there is nothing to change."
+    : "None of the selected DIDs exists (any more). Search again and select the DIDs.";
 }
 
-/** PostgreSQL's deadlock, serialization and lock-timeout errors: "try again" situations. */
+/** PostgreSQL's deadlock, serialization and lock-timeout errors, and Prisma's expired transaction: "try again". */
 function isConflictError(error: unknown): boolean {
-  const text = String((error as { message?: string })?.message ?? error) + JSON.stringify((error as { meta?: unknown })?.meta ?? {});
-  return /40P01|40001|55P03|deadlock detected|could not serialize|lock timeout/i.test(text);
+  const e = error as { code?: string; message?: string; meta?: unknown };
+  if (e?.code === "P2028") return true;
+  const text = `${e?.message ?? String(error)} ${JSON.stringify(e?.meta ?? {})}`;
+  return /40P01|40001|55P03|deadlock detected|could not serialize|lock timeout|canceling statement due to lock timeout|Transaction already closed|expired/i.test(text);
 }
 
-// Mass changes of 100,000 DIDs take seconds; a person waits for them, so allow a minute.
-const bulkTransaction = { timeout: 60_000, maxWait: 10_000 };
+/** How long a mass change waits for rows another change holds before it says "try again". */
+export const bulkLockTimeoutMs = 10_000;
 
-/** The mass edit's preview (no write), or its application when `apply`. */
-export async function massEdit(db: Db, writer: Writer, command: MassEditCommand, apply: boolean): Promise<BulkOutcome> {
-  const { scope } = writer;
-  const { selection, changes } = command;
+/** Thrown inside the transaction to roll back a write whose selection changed size. */
+class SelectionChanged extends Error {
+  constructor(readonly matched: number) {
+    super("the selection changed");
+  }
+}
+
+interface BulkWrite {
+  preview: (db: Db) => Promise<repo.SelectionPreview>;
+  write: (tx: Prisma.TransactionClient) => Promise<repo.WriteOutcome>;
+  kind: "mass_edit" | "mass_delete";
+}
+
+/**
+ * A mass change: its preview (nothing written), or the change itself. The write statement
+ * locks and counts the selected rows; if it met another number of DIDs than the
+ * confirmation showed, everything is rolled back and the new preview is shown to confirm.
+ */
+async function bulkChange(db: Db, writer: Writer, selection: DidSelection, expected: number | undefined, apply: boolean, change: BulkWrite, lockTimeoutMs: number): Promise<BulkOutcome> {
   if (!apply) {
-    const preview = await repo.previewUpdate(db, scope, selection, changes);
-    return preview.matched === 0 ? nothingSelected(selection) : { kind: "preview", preview };
+    const preview = await change.preview(db);
+    return preview.matched === 0 ? { kind: "nothing-selected", message: nothingSelectedMessage(selection) } : { kind: "preview", preview };
   }
   try {
-    return await db.$transaction(async (tx): Promise<BulkOutcome> => {
-      const preview = await repo.previewUpdate(tx, scope, selection, changes);
-      if (preview.matched === 0) return nothingSelected(selection);
-      if (command.expected !== undefined && preview.matched !== command.expected) return { kind: "count-changed", preview, expected: command.expected };
-      if (preview.willChange === 0) return { kind: "done", changed: 0, preview };
-      const operationId = await repo.createOperation(tx, "mass_edit", writer);
-      const changed = await repo.updateDids(tx, scope, selection, changes, writer, "mass_edit");
-      await repo.finishOperation(tx, operationId, changed, preview.matched - changed - preview.unchanged);
-      return { kind: "done", changed, preview, operationId };
-    }, bulkTransaction);
+    const outcome = await db.$transaction(
+      async (tx) => {
+        await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+        const written = await change.write(tx);
+        if (written.matched === 0 || (expected !== undefined && written.matched !== expected)) throw new SelectionChanged(written.matched);
+        if (written.changed > 0) await repo.recordOperation(tx, change.kind, writer, written.changed, written.matched - written.changed - written.unchanged);
+        return written;
+      },
+      // 100,000 DIDs take seconds; a person waits for them, so allow a minute.
+      { timeout: 60_000, maxWait: 10_000 },
+    );
+    return { kind: "done", outcome };
   } catch (error) {
+    if (error instanceof SelectionChanged) {
+      const preview = await change.preview(db);
+      if (preview.matched === 0) return { kind: "nothing-selected", message: nothingSelectedMessage(selection) };
+      return { kind: "count-changed", preview, expected: expected ?? 0, selection: selection.kind };
+    }
     if (isConflictError(error)) return { kind: "busy" };
     throw error;
   }
+}
+
+/** The mass edit's preview (no write), or its application when `apply`. */
+export function massEdit(db: Db, writer: Writer, command: MassEditCommand, apply: boolean, lockTimeoutMs = bulkLockTimeoutMs): Promise<BulkOutcome> {
+  const { scope } = writer;
+  const { selection, changes } = command;
+  return bulkChange(db, writer, selection, command.expected, apply, {
+    kind: "mass_edit",
+    preview: (on) => repo.previewUpdate(on, scope, selection, changes),
+    write: (tx) => repo.updateDids(tx, scope, selection, changes, writer, "mass_edit"),
+  }, lockTimeoutMs);
 }
 
 /** The mass delete's preview (no write), or its application when `apply`. */
-export async function massDelete(db: Db, writer: Writer, command: MassDeleteCommand, apply: boolean): Promise<BulkOutcome> {
+export function massDelete(db: Db, writer: Writer, command: MassDeleteCommand, apply: boolean, lockTimeoutMs = bulkLockTimeoutMs): Promise<BulkOutcome> {
   const { scope } = writer;
   const { selection } = command;
-  if (!apply) {
-    const preview = await repo.previewDelete(db, scope, selection);
-    return preview.matched === 0 ? nothingSelected(selection) : { kind: "preview", preview };
-  }
-  try {
-    return await db.$transaction(async (tx): Promise<BulkOutcome> => {
-      const preview = await repo.previewDelete(tx, scope, selection);
-      if (preview.matched === 0) return nothingSelected(selection);
-      if (command.expected !== undefined && preview.matched !== command.expected) return { kind: "count-changed", preview, expected: command.expected };
-      if (preview.willChange === 0) return { kind: "done", changed: 0, preview };
-      const operationId = await repo.createOperation(tx, "mass_delete", writer);
-      const changed = await repo.deleteDids(tx, scope, selection, writer, "mass_delete");
-      await repo.finishOperation(tx, operationId, changed, preview.matched - changed);
-      return { kind: "done", changed, preview, operationId };
-    }, bulkTransaction);
-  } catch (error) {
-    if (isConflictError(error)) return { kind: "busy" };
-    throw error;
-  }
+  return bulkChange(db, writer, selection, command.expected, apply, {
+    kind: "mass_delete",
+    preview: (on) => repo.previewDelete(on, scope, selection),
+    write: (tx) => repo.deleteDids(tx, scope, selection, writer, "mass_delete"),
+  }, lockTimeoutMs);
 }
 
 export type { DidListQuery };

@@ -30,6 +30,16 @@ export async function findUser(db: DbOrTx, id: number) {
   return (await db.user.findUnique({ where: { id }, select: publicColumns })) ?? undefined;
 }
 
+/**
+ * Inside a transaction: locks the user's row until commit, so that two admins saving the
+ * same user at once run one after the other and each event's old values are the real ones.
+ * The active admins are locked with it, in id order, as lockActiveAdmins would later: two
+ * saves of different users then cannot each hold what the other waits for.
+ */
+export async function lockUser(tx: DbOrTx, id: number): Promise<void> {
+  await tx.$queryRaw`SELECT 1 FROM app_user WHERE id = ${id} OR (role = 'admin' AND NOT disabled) ORDER BY id FOR UPDATE`;
+}
+
 export async function findPasswordHash(db: DbOrTx, id: number): Promise<string | undefined> {
   return (await db.user.findUnique({ where: { id }, select: { passwordHash: true } }))?.passwordHash;
 }

@@ -86,6 +86,7 @@ export async function updateUser(db: Db, caller: Actor & Caller, id: number, com
   const { role, resellerId, disabled } = command;
   const reseller = await chosenReseller(db, resellerId);
   return db.$transaction(async (tx): Promise<UpdateUserOutcome> => {
+    await repo.lockUser(tx, id);
     const user = await repo.findUser(tx, id);
     if (!user) return { kind: "not-found" };
     const errors: FieldErrors = {};
