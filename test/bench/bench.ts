@@ -577,6 +577,10 @@ async function main() {
 
     // Machine and server facts.
     const version = (await client.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version;
+    // How fast this machine is today: shared machines vary from run to run, so a reader can
+    // tell a slower machine from a slower app. The same statement, in PostgreSQL alone.
+    const calibration: number[] = [];
+    for (let i = 0; i < 5; i++) calibration.push((await timedSql(client, { text: "SELECT count(*) FROM generate_series(1, 1000000)", values: [] })).ms);
     const cpus = os.cpus();
     const missed =
       results.filter((r) => !r.pass).length +
@@ -628,6 +632,7 @@ async function main() {
       `- Signing in (\`POST /signin\`: argon2id verify, a session row, last sign-in noted), median of ${signIns}: ${ms(median(auth.signInTimes))} ms (p95 ${ms(percentile(auth.signInTimes, 95))} ms); once per session, not per request, so no per-request target`,
       "",
       `Machine: ${cpus.length} CPUs (${cpus[0]?.model.trim() ?? "unknown"}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GB RAM, ${os.platform()} ${os.release()}; Node ${process.version}; PostgreSQL ${version}`,
+      `Machine speed today: \`SELECT count(*) FROM generate_series(1, 1000000)\` takes ${ms(median(calibration))} ms (median of 5)`,
       `Database: ${database.source}; ${seedNote}`,
       "",
       missed === 0 ? "All targets met." : `${missed} target(s) MISSED.`,
