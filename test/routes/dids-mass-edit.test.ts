@@ -133,6 +133,17 @@ t.test("mass edit and delete", async (t) => {
     t.equal(html(change.body).querySelector('select[name="status"] option[selected]')!.getAttribute("value"), "reserved", "“Change the fields” keeps what was filled in");
   });
 
+  t.test("a status the rules refuse for every selected DID: nothing to update, and nothing is", async (t) => {
+    const fields = { search: "", id: ids(assigned), change_status: "1", status: "archive" };
+    const preview = html((await post(admin, "/dids/mass-edit/preview", fields)).body);
+    t.equal(text(preview.querySelector(".preview-summary")), "0 DIDs will change; 2 will be skipped.");
+    t.match(text(preview.querySelector(".skipped")), /2 are assigned to a client account .*Hotel \/ desk \(2\)/);
+    t.notOk(preview.querySelector('form[action="/dids/mass-edit/apply"] button:not([formaction])'), "no Update button");
+    const { result: res } = await expectAuditEvents(t, db, () => post(admin, "/dids/mass-edit/apply", { ...fields, expected: "2" }), 0);
+    t.match(text(html((await follow(res)).body).querySelector(".flash")), /^Changed 0 DIDs\. 2 skipped/);
+    t.equal(await db.operation.count({ where: { kind: "mass_edit" } }), 0, "no operation for nothing");
+  });
+
   t.test("apply: one transaction, one event per changed DID, one operation, the same search after", async (t) => {
     const selection = { search: "tag=batch-1&per=100", select: "all", expected: "63" };
     const { result: res, events } = await expectAuditEvents(

@@ -140,7 +140,9 @@ t.test("eight megabytes of tiny entries are refused at once", async (t) => {
     const r = parseDidNumbers(input, max);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     t.match(r.problems.join(), /holds at least [\d,]+ numbers; at most 100,000/, JSON.stringify(unit));
-    t.ok(ms < 1500, `${JSON.stringify(unit)}: answered in ${ms.toFixed(0)} ms`);
+    // Not a speed target (the bench has those; shared machines vary threefold): a guard
+    // against reading every entry, which takes minutes at this size.
+    t.ok(ms < 15_000, `${JSON.stringify(unit)}: answered in ${ms.toFixed(0)} ms, not after reading every entry`);
   }
 });
 
