@@ -196,10 +196,13 @@ export function massEditFields(form: MassEditForm): [string, string][] {
   const add = (name: string, value: string | undefined) => {
     if (value !== undefined) fields.push([name, value]);
   };
-  if (form.change.status) add("change_status", "1"), add("status", form.status);
-  if (form.change.tag) add("change_tag", "1"), add("tag_mode", form.tagMode), add("tag", form.tag);
-  if (form.change.notes) add("change_notes", "1"), add("notes_mode", form.notesMode), add("notes", form.notes);
-  if (form.change.holdDays) add("change_hold_days", "1"), add("hold_days", form.holdDays);
-  if (form.change.afterHold) add("change_after_hold", "1"), add("after_hold", form.afterHoldStatus);
+  const ticked: [boolean, [string, string | undefined][]][] = [
+    [form.change.status, [["change_status", "1"], ["status", form.status]]],
+    [form.change.tag, [["change_tag", "1"], ["tag_mode", form.tagMode], ["tag", form.tag]]],
+    [form.change.notes, [["change_notes", "1"], ["notes_mode", form.notesMode], ["notes", form.notes]]],
+    [form.change.holdDays, [["change_hold_days", "1"], ["hold_days", form.holdDays]]],
+    [form.change.afterHold, [["change_after_hold", "1"], ["after_hold", form.afterHoldStatus]]],
+  ];
+  for (const [on, pairs] of ticked) if (on) for (const [name, value] of pairs) add(name, value);
   return fields;
 }

@@ -139,7 +139,8 @@ export async function editDid(db: Db, writer: Writer, id: number, command: EditD
     const { notes, ...rest } = command;
     await repo.updateDids(tx, scope, { kind: "ids", ids: [id] }, { ...rest, notes: notes === null ? { mode: "clear" } : { mode: "set", text: notes } }, writer, "edit");
     // An admin moved the DID to another reseller's operator: the event above is the new
-    // reseller's; the old reseller keeps a line of its own that names neither side's other.
+    // reseller's (it does not name the old operator); the old reseller keeps an event of
+    // its own, which does not name the new one.
     const operator = await findOperator(tx, scope, command.operatorId);
     if (operator && operator.resellerId !== did.resellerId) {
       await recordAuditEvents(tx, writer, [
