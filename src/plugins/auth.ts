@@ -6,7 +6,7 @@ import fp from "fastify-plugin";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Db } from "../db/prisma.js";
 import { resolveSession, type SessionPolicy } from "../modules/auth/auth.service.js";
-import type { Actor } from "../shared/actor.js";
+import { callerOf, type Actor, type Caller } from "../shared/actor.js";
 import { safeReturnUrl } from "../shared/return-url.js";
 import { renderError } from "./errors.js";
 import { isHtmxRequest } from "./htmx.js";
@@ -40,6 +40,15 @@ function comingFrom(request: FastifyRequest): string {
     }
   }
   return request.method === "GET" ? request.url : "/dids";
+}
+
+/**
+ * The signed-in user of a request that changes things, with the request's id: what a
+ * service records its audit events under. Only for routes behind sign-in.
+ */
+export function writerOf(request: FastifyRequest): Actor & Caller {
+  if (!request.actor) throw new Error(`${request.method} ${request.url} changes things but has no signed-in user`);
+  return callerOf(request.actor, request.id);
 }
 
 /** A return path after sign-in: any page of ours but the sign-in page itself, encoded. */

@@ -1,9 +1,8 @@
 // Sign in, sign out, and change one's own password.
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { smallFormBodyLimit, type AppConfig } from "../../config.js";
-import { signInNext } from "../../plugins/auth.js";
+import { signInNext, writerOf } from "../../plugins/auth.js";
 import { csrfCookie } from "../../plugins/security.js";
-import { callerOf } from "../../shared/actor.js";
 import { parseChangePasswordForm, parseSignInForm } from "./auth-forms.js";
 import * as service from "./auth.service.js";
 import { isKnownDevice, knownDeviceCookie, knownDeviceDays, knownDeviceToken } from "./known-device.js";
@@ -99,7 +98,7 @@ export default async function authRoutes(app: FastifyInstance, options: { config
     const parsed = parseChangePasswordForm(request.body ?? {});
     // A malformed form (a field given twice) stays counted: its current password was not checked.
     if (!parsed.ok) return renderPasswordForm(reply, parsed.errors, 422);
-    const outcome = await service.changeOwnPassword(app.db, callerOf(request.actor!, request.id), request.sessionToken!, parsed.command);
+    const outcome = await service.changeOwnPassword(app.db, writerOf(request), request.sessionToken!, parsed.command);
     if (outcome.kind === "changed" || outcome.currentPasswordRight) await gate.notAGuess();
     if (outcome.kind === "invalid") return renderPasswordForm(reply, outcome.errors, 422);
     reply.setFlash("Your password is changed. Your other sessions were signed out.");

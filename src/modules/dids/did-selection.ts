@@ -16,6 +16,8 @@ export const maxSelectedIds = 10_000;
 export interface SelectionForm {
   /** The list's canonical query string the selection was made on ("status=in_stock&tag=x"). */
   search: string;
+  /** What that search means (the default list when it is not valid): shown again after the action. */
+  query: DidListQuery;
   selection?: DidSelection;
 }
 
@@ -29,40 +31,27 @@ export interface SelectionForm {
 export function parseSelectionForm(body: Record<string, unknown>): { value: SelectionForm; errors: FieldErrors } {
   const r = new FieldReader(body);
   const search = (r.raw("search") ?? "").replace(/^\?/, "");
-  const parsedSearch = parseDidListQuery(parseSearch(search));
+  const parsedSearch = parseDidListQuery(parseFormEncoded(search));
+  const query = parsedSearch.ok ? parsedSearch.query : defaultListQuery;
   const modes = r.list("select");
   const mode = modes.includes("all") ? "all" : modes.includes("page") ? "page" : "ids";
   if (mode === "all") {
-    if (!parsedSearch.ok) return { value: { search }, errors: { selection: "The search of this selection is not valid any more. Search again, then select." } };
-    return { value: { search, selection: { kind: "search", query: { ...parsedSearch.query, page: 1 } } }, errors: r.errors };
+    if (!parsedSearch.ok) return { value: { search, query }, errors: { selection: "The search of this selection is not valid any more. Search again, then select." } };
+    return { value: { search, query, selection: { kind: "search", query: { ...parsedSearch.query, page: 1 } } }, errors: r.errors };
   }
   const field = mode === "page" ? "page_id" : "id";
   const texts = r.list(field);
   if (texts.length > maxSelectedIds) {
-    return { value: { search }, errors: { selection: `Select at most ${maxSelectedIds.toLocaleString("en-US")} DIDs by hand, or use “all matching this search”.` } };
+    return { value: { search, query }, errors: { selection: `Select at most ${maxSelectedIds.toLocaleString("en-US")} DIDs by hand, or use “all matching this search”.` } };
   }
   const ids = new Set<number>();
   for (const text of texts) {
     const id = parseId(text.trim());
-    if (id === undefined) return { value: { search }, errors: { selection: "The selection holds something that is not a DID ID. Select the DIDs again." } };
+    if (id === undefined) return { value: { search, query }, errors: { selection: "The selection holds something that is not a DID ID. Select the DIDs again." } };
     ids.add(id);
   }
-  if (ids.size === 0) return { value: { search }, errors: { selection: "Select at least one DID (tick its row), or “all matching this search”." } };
-  return { value: { search, selection: { kind: "ids", ids: [...ids] } }, errors: r.errors };
-}
-
-function parseSearch(search: string): Record<string, unknown> {
-  try {
-    return parseFormEncoded(search);
-  } catch {
-    return { invalid: "" };
-  }
-}
-
-/** The list query a selection was made on, for going back to the same search afterwards. */
-export function searchOf(form: SelectionForm): DidListQuery {
-  const parsed = parseDidListQuery(parseSearch(form.search));
-  return parsed.ok ? parsed.query : defaultListQuery;
+  if (ids.size === 0) return { value: { search, query }, errors: { selection: "Select at least one DID (tick its row), or “all matching this search”." } };
+  return { value: { search, query, selection: { kind: "ids", ids: [...ids] } }, errors: r.errors };
 }
 
 /**

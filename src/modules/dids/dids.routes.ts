@@ -1,8 +1,8 @@
 // Thin routes for the DID inventory: validate, call the service, pick the template.
+import { writerOf } from "../../plugins/auth.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { smallFormBodyLimit } from "../../config.js";
 import { renderError } from "../../plugins/errors.js";
-import { callerOf } from "../../shared/actor.js";
 import { parseFormEncoded } from "../../shared/form-encoding.js";
 import { clip, parseId, type FieldErrors } from "../../shared/field-errors.js";
 import { refererReturnUrl, safeReturnUrl } from "../../shared/return-url.js";
@@ -19,7 +19,7 @@ import {
   parseMassEditForm,
   type MassEditForm,
 } from "./did-forms.js";
-import { parseSelectionForm, searchOf, selectionFields, type SelectionForm } from "./did-selection.js";
+import { parseSelectionForm, selectionFields, type SelectionForm } from "./did-selection.js";
 import { refusalGroupLabels } from "./did-status-rules.js";
 import type { WriteOutcome } from "./dids.repo.js";
 import * as service from "./dids.service.js";
@@ -48,9 +48,6 @@ function listView(page: Awaited<ReturnType<typeof service.didListPage>>) {
     filtered: isFiltered(page.query.filter),
   };
 }
-
-/** The signed-in writer of this request, for the service and its audit events. */
-const writerOf = (request: FastifyRequest) => callerOf(request.actor!, request.id);
 
 /** How a mass change's skipped DIDs are headed, by reason. */
 const skipLabels = { ...refusalGroupLabels, "notes-too-long": `their notes would pass ${notesMaxLength.toLocaleString("en-US")} characters` };
@@ -180,7 +177,7 @@ export default async function didRoutes(app: FastifyInstance) {
 
   /** After an applied mass change: the same search again, with what happened. */
   const showSearchAgain = async (request: FastifyRequest, reply: FastifyReply, selection: SelectionForm, message: string) => {
-    const query = searchOf(selection);
+    const { query } = selection;
     if (!request.wantsFragment) {
       reply.setFlash(message);
       return reply.redirectAfterPost(listUrl(query));
@@ -206,7 +203,7 @@ export default async function didRoutes(app: FastifyInstance) {
         ...data,
         fields: selectionFields(data.selection),
         formFields: massEditFields(data.form),
-        back: listUrl(searchOf(data.selection)),
+        back: listUrl(data.selection.query),
         skipLabels,
         didStatuses,
         afterHoldStatuses,
@@ -244,7 +241,7 @@ export default async function didRoutes(app: FastifyInstance) {
   const renderMassDelete = (reply: FastifyReply, data: { selection: SelectionForm; errors: FieldErrors; preview?: unknown; notice?: string }, status: number) =>
     reply.render(
       { page: "dids/mass-delete", fragment: "dids/_mass-delete-dialog" },
-      { title: "Delete DIDs", tab: "dids", ...data, fields: selectionFields(data.selection), back: listUrl(searchOf(data.selection)), skipLabels },
+      { title: "Delete DIDs", tab: "dids", ...data, fields: selectionFields(data.selection), back: listUrl(data.selection.query), skipLabels },
       status,
     );
 

@@ -186,7 +186,7 @@ function isConflictError(error: unknown): boolean {
   const e = error as { code?: string; message?: string; meta?: unknown };
   if (e?.code === "P2028") return true;
   const text = `${e?.message ?? String(error)} ${JSON.stringify(e?.meta ?? {})}`;
-  return /40P01|40001|55P03|deadlock detected|could not serialize|lock timeout|canceling statement due to lock timeout|Transaction already closed|expired/i.test(text);
+  return /40P01|40001|55P03|deadlock detected|could not serialize|lock timeout|Transaction already closed/i.test(text);
 }
 
 /** How long a mass change waits for rows another change holds before it says "try again". */
@@ -218,7 +218,7 @@ async function bulkChange(db: Db, writer: Writer, selection: DidSelection, expec
   try {
     const outcome = await db.$transaction(
       async (tx) => {
-        await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+        await tx.$queryRaw`SELECT set_config('lock_timeout', ${`${Math.max(1, Math.round(lockTimeoutMs))}ms`}, true)`;
         const written = await change.write(tx);
         if (written.matched === 0 || (expected !== undefined && written.matched !== expected)) throw new SelectionChanged(written.matched);
         if (written.changed > 0) await repo.recordOperation(tx, change.kind, writer, written.changed, written.matched - written.changed - written.unchanged);

@@ -1,8 +1,8 @@
 // Thin routes for the Operators tab.
+import { writerOf } from "../../plugins/auth.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { smallFormBodyLimit } from "../../config.js";
 import { renderError } from "../../plugins/errors.js";
-import { callerOf } from "../../shared/actor.js";
 import { clip, parseId, type FieldErrors } from "../../shared/field-errors.js";
 import { operatorListUrl } from "./operator-filters.js";
 import { parseCreateOperatorForm, type OperatorForm } from "./operator-forms.js";
@@ -39,7 +39,7 @@ export default async function operatorRoutes(app: FastifyInstance) {
   app.post<{ Body: Body }>("/operators/new", { bodyLimit: smallFormBodyLimit }, async (request, reply) => {
     const parsed = parseCreateOperatorForm(request.body ?? {});
     if (!parsed.ok) return renderNew(request, reply, parsed.form, parsed.errors, 422);
-    const outcome = await service.createOperator(app.db, callerOf(request.actor!, request.id), parsed.command);
+    const outcome = await service.createOperator(app.db, writerOf(request), parsed.command);
     if (outcome.kind === "invalid") return renderNew(request, reply, parsed.command, outcome.errors, 422);
     reply.setFlash(`Created operator “${outcome.name}”.`);
     return reply.redirectAfterPost("/operators");
@@ -59,7 +59,7 @@ export default async function operatorRoutes(app: FastifyInstance) {
   app.post<{ Params: { id: string } }>("/operators/:id/delete", { bodyLimit: smallFormBodyLimit }, async (request, reply) => {
     const id = parseId(request.params.id);
     if (id === undefined) return renderError(request, reply, 400, badId(request.params.id));
-    const outcome = await service.deleteOperator(app.db, callerOf(request.actor!, request.id), id);
+    const outcome = await service.deleteOperator(app.db, writerOf(request), id);
     if (outcome.kind === "not-found") return renderError(request, reply, 404, notFound(id));
     if (outcome.kind === "in-use") {
       return reply.render(

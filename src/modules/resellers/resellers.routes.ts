@@ -1,7 +1,7 @@
 // Thin routes for the Resellers page: a list with a create form.
+import { writerOf } from "../../plugins/auth.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { smallFormBodyLimit } from "../../config.js";
-import { callerOf } from "../../shared/actor.js";
 import type { FieldErrors } from "../../shared/field-errors.js";
 import { parseCreateResellerForm } from "./reseller-forms.js";
 import * as service from "./resellers.service.js";
@@ -17,7 +17,7 @@ export default async function resellerRoutes(app: FastifyInstance) {
   app.post<{ Body: Record<string, unknown> }>("/resellers", { bodyLimit: smallFormBodyLimit, config: { access: "admin" } }, async (request, reply) => {
     const parsed = parseCreateResellerForm(request.body ?? {});
     if (!parsed.ok) return renderList(request, reply, parsed.form, parsed.errors, 422);
-    const outcome = await service.createReseller(app.db, callerOf(request.actor!, request.id), parsed.command);
+    const outcome = await service.createReseller(app.db, writerOf(request), parsed.command);
     if (outcome.kind === "invalid") return renderList(request, reply, parsed.command, outcome.errors, 422);
     reply.setFlash(`Created reseller “${outcome.name}”.`);
     return reply.redirectAfterPost("/resellers");

@@ -1,8 +1,8 @@
 // The Users page, for admins only (it does not exist for anyone else).
+import { writerOf } from "../../plugins/auth.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { smallFormBodyLimit } from "../../config.js";
 import { renderError } from "../../plugins/errors.js";
-import { callerOf } from "../../shared/actor.js";
 import { clip, parseId } from "../../shared/field-errors.js";
 import { parseCreateUserForm, parseResetPasswordForm, parseUpdateUserForm } from "./user-forms.js";
 import * as service from "./users.service.js";
@@ -22,7 +22,7 @@ export default async function userRoutes(app: FastifyInstance) {
   app.post<{ Body: Body }>("/users/new", adminForm, async (request, reply) => {
     const parsed = parseCreateUserForm(request.body ?? {});
     if (!parsed.ok) return renderNew(reply, { form: parsed.form, errors: parsed.errors }, 422);
-    const outcome = await service.createUser(app.db, callerOf(request.actor!, request.id), parsed.command);
+    const outcome = await service.createUser(app.db, writerOf(request), parsed.command);
     // The form comes back without the password, as it always has.
     const { username, role, resellerId } = parsed.command;
     if (outcome.kind === "invalid") return renderNew(reply, { form: { username, role, resellerId }, errors: outcome.errors }, 422);
@@ -55,7 +55,7 @@ export default async function userRoutes(app: FastifyInstance) {
     if (id === undefined) return reply;
     const parsed = parseUpdateUserForm(request.body ?? {});
     if (!parsed.ok) return renderEdit(request, reply, id, { form: parsed.form, errors: parsed.errors }, 422);
-    const outcome = await service.updateUser(app.db, callerOf(request.actor!, request.id), id, parsed.command);
+    const outcome = await service.updateUser(app.db, writerOf(request), id, parsed.command);
     if (outcome.kind === "not-found") return notFound(request, reply, id);
     if (outcome.kind === "invalid") return renderEdit(request, reply, id, { form: parsed.command, errors: outcome.errors }, 422);
     reply.setFlash(`Saved user “${outcome.username}”.`);
@@ -67,7 +67,7 @@ export default async function userRoutes(app: FastifyInstance) {
     if (id === undefined) return reply;
     const parsed = parseResetPasswordForm(request.body ?? {});
     if (!parsed.ok) return renderEdit(request, reply, id, { passwordErrors: parsed.errors }, 422);
-    const outcome = await service.resetPassword(app.db, callerOf(request.actor!, request.id), id, parsed.command);
+    const outcome = await service.resetPassword(app.db, writerOf(request), id, parsed.command);
     if (outcome.kind === "not-found") return notFound(request, reply, id);
     if (outcome.kind === "invalid") return renderEdit(request, reply, id, { passwordErrors: outcome.errors }, 422);
     reply.setFlash(`Set a new password for “${outcome.username}” and signed them out everywhere.`);
