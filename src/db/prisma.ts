@@ -4,6 +4,8 @@ import pg from "pg";
 import { PrismaClient, type Prisma } from "../generated/prisma/client.js";
 
 export type Db = PrismaClient;
+/** An open interactive transaction (the client `db.$transaction(async (tx) => ...)` hands over). */
+export type Tx = Prisma.TransactionClient;
 /** A client or an open transaction: repository functions accept either. */
 export type DbOrTx = PrismaClient | Prisma.TransactionClient;
 
