@@ -1,12 +1,15 @@
 // Builds the Fastify instance: third-party plugins, then our cross-cutting plugins, then
 // the routes of each domain. The database client is created by the caller (server, tests).
 import { randomUUID } from "node:crypto";
-import Fastify, { LogController, type FastifyServerOptions } from "fastify";
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import compress from "@fastify/compress";
 import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
 import type { AppConfig } from "./config.js";
 import { pingDatabase, type Db } from "./db/prisma.js";
+import { jobHandlers } from "./jobs/job-handlers.js";
+import { enqueueJob, type NewJob } from "./jobs/job-queue.js";
+import { startJobWorker, type JobWorker } from "./jobs/job-worker.js";
 import auth from "./plugins/auth.js";
 import errors, { ClientErrorPages } from "./plugins/errors.js";
 import flash from "./plugins/flash.js";
@@ -29,7 +32,16 @@ declare module "fastify" {
   interface FastifyInstance {
     db: Db;
     config: AppConfig;
+    jobs: AppJobs;
   }
+}
+
+/** The job queue as routes see it: they queue work, never hold the worker. */
+export interface AppJobs {
+  /** Queues a job (in a transaction of its own) and wakes this process's worker. */
+  enqueue(job: NewJob): Promise<bigint>;
+  /** After committing a transaction that queued jobs with enqueueJob(tx, ...): start them now. */
+  wake(): void;
 }
 
 function trustHops(hops: number) {
@@ -40,6 +52,32 @@ export interface BuildOptions {
   logger?: FastifyServerOptions["logger"];
   /** Benchmark only: every request acts as this user, with no session lookup. */
   fixedActor?: Actor;
+  /**
+   * Runs the background job worker from ready to close (the server does). Without it,
+   * queued jobs wait for a worker: tests start one themselves when they need it.
+   */
+  runJobs?: boolean;
+}
+
+/** app.jobs, and with runJobs the worker: started when the app is ready, stopped on close. */
+function jobsOf(app: FastifyInstance, config: AppConfig, db: Db, runJobs: boolean): AppJobs {
+  let worker: JobWorker | undefined;
+  if (runJobs) {
+    app.addHook("onReady", async () => {
+      const options = { pollIntervalMs: config.jobPollIntervalMs, concurrency: config.jobConcurrency, log: app.log.child({ module: "jobs" }) };
+      worker = startJobWorker(db, jobHandlers(config), options);
+    });
+    // After the last HTTP request: it may have queued a job. Before the caller closes the pool.
+    app.addHook("onClose", async () => worker?.stop());
+  }
+  return {
+    async enqueue(job) {
+      const id = await enqueueJob(db, job);
+      worker?.wake();
+      return id;
+    },
+    wake: () => worker?.wake(),
+  };
 }
 
 export async function buildApp(config: AppConfig, db: Db, options: BuildOptions = {}) {
@@ -68,6 +106,7 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   });
   app.decorate("db", db);
   app.decorate("config", config);
+  app.decorate("jobs", jobsOf(app, config, db, options.runJobs ?? false));
 
   await app.register(compress, { global: true, threshold: 1024, encodings: ["gzip", "deflate"] });
   await app.register(formbody, { bodyLimit: config.formBodyLimitBytes, parser: parseFormEncoded });

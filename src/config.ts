@@ -33,6 +33,10 @@ export interface AppConfig {
   signInWindowMinutes: number;
   /** Templates are cached until restart; off while developing views. */
   cacheTemplates: boolean;
+  /** How often the job worker looks for due jobs (this process wakes it at once for its own). */
+  jobPollIntervalMs: number;
+  /** Background jobs this process runs at once. */
+  jobConcurrency: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -87,5 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     signInFailuresPerUsername: integer(env, "SIGNIN_FAILURES_PER_USERNAME", 100, 1, 100_000),
     signInWindowMinutes: integer(env, "SIGNIN_WINDOW_MINUTES", 15, 1, 24 * 60),
     cacheTemplates: env.NODE_ENV !== "development",
+    jobPollIntervalMs: integer(env, "JOB_POLL_INTERVAL_MS", 1000, 100, 60_000),
+    jobConcurrency: integer(env, "JOB_CONCURRENCY", 2, 1, 32),
   };
 }

@@ -1,10 +1,11 @@
 // Starts the app: configuration, database (embedded when DATABASE_URL is unset),
-// migrations, HTTP. Ctrl-C or SIGTERM closes HTTP, then the pool, then the embedded server.
+// migrations, HTTP and the background job worker. Ctrl-C or SIGTERM closes HTTP, then
+// stops the worker (waiting a few seconds for running jobs), then the pool, then the
+// embedded server.
 import { buildApp } from "./app.js";
 import { loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
 import { createPrismaClient } from "./db/prisma.js";
-import { purgeExpiredSessions } from "./modules/auth/auth.service.js";
 import { ensureFirstAdmin } from "./modules/users/users.service.js";
 import { describeError } from "./shared/describe-error.js";
 
@@ -17,19 +18,15 @@ async function main() {
     // Printed once, here only: it is not stored anywhere in clear.
     console.log(`\nFirst run: created the user "${firstAdmin.username}" with the password\n\n    ${firstAdmin.password}\n\nSign in and change it under your name (top right).\n`);
   }
-  const app = await buildApp(config, db);
-  const policy = { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours };
-  // Expired sessions are refused when used; this only keeps the table small.
-  const purge = setInterval(() => {
-    purgeExpiredSessions(db, policy).catch((error: unknown) => app.log.warn({ err: error }, "session purge failed"));
-  }, 3_600_000);
-  purge.unref();
+  // The worker (jobs/) runs the hourly session purge, among others.
+  const app = await buildApp(config, db, { runJobs: true });
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info(`${signal}: shutting down`);
     try {
+      // Closing the app stops the job worker too, before the pool goes.
       await app.close();
       await db.$disconnect();
     } finally {

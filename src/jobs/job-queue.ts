@@ -108,7 +108,7 @@ export async function jobById(db: DbOrTx, id: bigint | number): Promise<JobRow |
 /**
  * Takes the queued job of these kinds that is due first, for `leaseMs`. SKIP LOCKED lets
  * instances claim side by side: each passes over the rows another is claiming, so no job
- * is taken twice and none waits behind a lock.
+ * is taken twice and none waits behind a lock. Each attempt starts its progress afresh.
  */
 export async function claimJob(db: DbOrTx, lockedBy: string, kinds: string[], leaseMs: number): Promise<JobRow | null> {
   const [row] = await db.$queryRaw<JobRow[]>`

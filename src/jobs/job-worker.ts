@@ -99,7 +99,7 @@ interface Run {
 }
 
 export function startJobWorker(db: Db, handlers: Record<string, JobHandler>, options: JobWorkerOptions): JobWorker {
-  const worker = new Worker(db, handlers, options);
+  const worker = new QueueWorker(db, handlers, options);
   worker.start();
   return { wake: () => worker.fill(), stop: (deadlineMs) => worker.stop(deadlineMs) };
 }
@@ -112,7 +112,7 @@ function attemptsAllowed(job: JobRow, handler: JobHandler): number {
   return job.maxAttempts ?? handler.maxAttempts ?? 1;
 }
 
-class Worker {
+class QueueWorker {
   private readonly instanceId: string;
   private readonly kinds: string[];
   private readonly pollIntervalMs: number;

@@ -1,4 +1,4 @@
-// The sign-in limit settings: defaults, validation, and the former names refused aloud.
+// Settings read from the environment: defaults, validation, and the former names refused aloud.
 import t from "tap";
 import { loadConfig } from "../../src/config.js";
 
@@ -22,4 +22,14 @@ t.test("the former attempt-counting settings are refused, not silently ignored",
   t.throws(() => loadConfig({ SIGNIN_ATTEMPTS_PER_IP: "20" }), /SIGNIN_ATTEMPTS_PER_IP is no longer read .* set SIGNIN_FAILURES_PER_IP instead/);
   t.throws(() => loadConfig({ SIGNIN_ATTEMPTS_PER_USERNAME: "5" }), /set SIGNIN_FAILURES_PER_USERNAME_AND_IP and SIGNIN_FAILURES_PER_USERNAME instead/);
   t.doesNotThrow(() => loadConfig({ SIGNIN_ATTEMPTS_PER_IP: "" }), "an empty value is unset, as for every setting");
+});
+
+t.test("the job worker's settings: defaults, overrides and bad values", async (t) => {
+  const defaults = loadConfig({});
+  t.same([defaults.jobPollIntervalMs, defaults.jobConcurrency], [1000, 2]);
+  const set = loadConfig({ JOB_POLL_INTERVAL_MS: "250", JOB_CONCURRENCY: "4" });
+  t.same([set.jobPollIntervalMs, set.jobConcurrency], [250, 4]);
+  for (const [name, value] of [["JOB_POLL_INTERVAL_MS", "50"], ["JOB_POLL_INTERVAL_MS", "1s"], ["JOB_CONCURRENCY", "0"], ["JOB_CONCURRENCY", "1.5"]] as const) {
+    t.throws(() => loadConfig({ [name]: value }), new RegExp(`^${name} must be a whole number`), `${name}=${value}`);
+  }
 });
