@@ -126,6 +126,7 @@ class QueueWorker {
   private filling: Promise<void> | undefined;
   private fillAgain = false;
   private stopping = false;
+  private stopped: Promise<void> | undefined;
   /** Past stop's deadline: runs that end now write nothing (the pool may be closed). */
   private detached = false;
 
@@ -164,8 +165,13 @@ class QueueWorker {
       });
   }
 
-  async stop(deadlineMs = 5_000): Promise<void> {
-    if (this.stopping) return;
+  /** The first call's deadline holds; later calls wait for the same end. */
+  stop(deadlineMs = 5_000): Promise<void> {
+    this.stopped ??= this.stopRuns(deadlineMs);
+    return this.stopped;
+  }
+
+  private async stopRuns(deadlineMs: number): Promise<void> {
     this.stopping = true;
     clearTimeout(this.pollTimer);
     await Promise.all([this.polling, this.filling]);
