@@ -21,6 +21,7 @@ import viewPlugin from "./plugins/view.js";
 import auditRoutes from "./modules/audit/audit.routes.js";
 import authRoutes from "./modules/auth/auth.routes.js";
 import didRoutes from "./modules/dids/dids.routes.js";
+import importRoutes from "./modules/imports/imports.routes.js";
 import operatorRoutes from "./modules/operators/operators.routes.js";
 import resellerRoutes from "./modules/resellers/resellers.routes.js";
 import userRoutes from "./modules/users/users.routes.js";
@@ -111,8 +112,8 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   await app.register(compress, { global: true, threshold: 1024, encodings: ["gzip", "deflate"] });
   await app.register(formbody, { bodyLimit: config.formBodyLimitBytes, parser: parseFormEncoded });
   // No multipart parser here: a multipart body sent to a form route is answered 415, not
-  // read as an empty form. The import routes (a later issue) will register
-  // @fastify/multipart in their own scope, with every limit set.
+  // read as an empty form. The import routes register @fastify/multipart in their own
+  // scope, with every limit set.
   await app.register(cookie);
   await app.register(htmx);
   await app.register(security, { csrfKey: await sharedSecret(db, "csrf-hmac-key") });
@@ -133,6 +134,7 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   app.get("/dialog/close", (_request, reply) => reply.type("text/html; charset=utf-8").send(""));
   await app.register(authRoutes, { config, deviceKey: await sharedSecret(db, "known-device-key") });
   await app.register(didRoutes);
+  await app.register(importRoutes);
   await app.register(operatorRoutes);
   await app.register(resellerRoutes);
   await app.register(userRoutes);

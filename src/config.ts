@@ -37,6 +37,12 @@ export interface AppConfig {
   jobPollIntervalMs: number;
   /** Background jobs this process runs at once. */
   jobConcurrency: number;
+  /** The largest import file accepted (413 above it). */
+  importMaxBytes: number;
+  /** Import files up to this size are checked and committed inside the request; larger ones by a background job. */
+  importInlineMaxBytes: number;
+  /** Most numbers one import may hold, ranges expanded. */
+  importMaxNumbers: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -93,5 +99,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     cacheTemplates: env.NODE_ENV !== "development",
     jobPollIntervalMs: integer(env, "JOB_POLL_INTERVAL_MS", 1000, 100, 60_000),
     jobConcurrency: integer(env, "JOB_CONCURRENCY", 2, 1, 32),
+    importMaxBytes: integer(env, "IMPORT_MAX_BYTES", 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+    importInlineMaxBytes: integer(env, "IMPORT_INLINE_MAX_BYTES", 1024 * 1024, 0, 2 * 1024 * 1024 * 1024),
+    importMaxNumbers: integer(env, "IMPORT_MAX_NUMBERS", 2_000_000, 1, 20_000_000),
   };
 }

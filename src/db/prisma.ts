@@ -31,6 +31,25 @@ export async function hotPathQuery<T extends pg.QueryResultRow>(db: Db, text: st
   return (await pool.query<T>(text, values)).rows;
 }
 
+/**
+ * A connection of the pool under the Prisma client, for what Prisma cannot do: COPY and
+ * cursors (the import's staging, the export's stream). Released however `work` ends.
+ */
+export async function withPgClient<T>(db: Db, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const pool = pools.get(db);
+  if (!pool) throw new Error("withPgClient needs a client made by createPrismaClient");
+  const client = await pool.connect();
+  try {
+    const result = await work(client);
+    client.release();
+    return result;
+  } catch (error) {
+    // A connection left mid-COPY or mid-transaction is not given to anyone else.
+    client.release(error instanceof Error ? error : true);
+    throw error;
+  }
+}
+
 /** True for a unique-constraint violation, however the driver reports it. */
 export function isUniqueViolation(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;

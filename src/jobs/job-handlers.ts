@@ -1,12 +1,14 @@
 // The kinds of background job the app runs, by name: the registry the server's worker
-// is started with (app.ts). The import kinds will join the session purge here.
+// is started with (app.ts): the session purge and the background steps of imports.
 import type { AppConfig } from "../config.js";
 import { purgeExpiredSessions, type SessionPolicy } from "../modules/auth/auth.service.js";
+import { importJobHandlers } from "../modules/imports/imports.jobs.js";
 import type { JobHandler } from "./job-worker.js";
 
 export function jobHandlers(config: AppConfig): Record<string, JobHandler> {
   return {
     "session-purge": sessionPurge({ idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours }),
+    ...importJobHandlers({ inlineMaxBytes: config.importInlineMaxBytes, maxNumbers: config.importMaxNumbers }),
   };
 }
 

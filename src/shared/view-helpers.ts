@@ -19,10 +19,21 @@ const auditFieldLabels: Record<string, string> = {
   disabled: "Disabled",
   ip: "IP address",
   reason: "Reason",
+  file: "File",
+  rows: "Rows",
+  created: "Created",
+  rejected: "Rejected",
+  skipped: "Skipped",
 };
 
 export const viewHelpers = {
   count: (n: number) => numberFormat.format(n),
+  /** A file size as people read it: 512 bytes, 3.4 KB, 48.2 MB. */
+  bytes: (size: number | bigint) => {
+    const n = Number(size);
+    if (n < 1024) return `${numberFormat.format(n)} bytes`;
+    return n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / (1024 * 1024)).toFixed(1)} MB`;
+  },
   plural: (n: number, one: string, many: string) => `${numberFormat.format(n)} ${n === 1 ? one : many}`,
   statusLabel: (status: string) => statusLabels[status as DidStatus] ?? status,
   /** Attributes marking a field invalid and pointing at its message (printed raw: no user text). */

@@ -95,7 +95,7 @@ export async function buildTestApp(t: Test, overrides: Partial<AppConfig> = {}):
   const url = await createTestDatabase(t);
   const config = { ...loadConfig({}), databaseUrl: url, ...overrides };
   const db = createPrismaClient(url, 4);
-  const app = await buildApp(config, db, { logger: false });
+  const app = await buildApp(config, db, { logger: process.env.TEST_LOG ? { level: "error" } : false });
   t.teardown(async () => {
     await app.close();
     await db.$disconnect();

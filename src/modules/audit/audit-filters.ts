@@ -27,7 +27,7 @@ export const auditParams = {
   before: "before",
 } as const;
 
-export const objectTypeLabels: Record<AuditObjectType, string> = { did: "DID", operator: "Operator", reseller: "Reseller", user: "User" };
+export const objectTypeLabels: Record<AuditObjectType, string> = { did: "DID", operator: "Operator", reseller: "Reseller", user: "User", import: "Import" };
 export const actionLabels: Record<AuditAction, string> = {
   create: "Created",
   edit: "Edited",
@@ -39,6 +39,7 @@ export const actionLabels: Record<AuditAction, string> = {
   password_change: "Password changed",
   password_reset: "Password reset",
   role_change: "Role changed",
+  import: "Import",
 };
 export { auditActions, auditObjectTypes };
 

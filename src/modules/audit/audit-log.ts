@@ -10,7 +10,7 @@ import { Prisma } from "../../generated/prisma/client.js";
 import type { DbOrTx } from "../../db/prisma.js";
 import type { Caller } from "../../shared/actor.js";
 
-export const auditObjectTypes = ["did", "operator", "reseller", "user"] as const;
+export const auditObjectTypes = ["did", "operator", "reseller", "user", "import"] as const;
 export type AuditObjectType = (typeof auditObjectTypes)[number];
 
 export const auditActions = [
@@ -24,6 +24,7 @@ export const auditActions = [
   "password_change",
   "password_reset",
   "role_change",
+  "import",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 

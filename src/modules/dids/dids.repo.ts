@@ -176,9 +176,9 @@ export async function finishOperation(db: DbOrTx, id: number, didCount: number, 
 
 /** A creation batch, if it exists and holds a DID in scope (another reseller's is not there). */
 export async function findBatch(db: DbOrTx, scope: Scope, id: number) {
-  // Only a creation is a batch of DIDs to show; a mass edit's operation is not.
+  // Only a creation or an import is a batch of DIDs to show; a mass edit's operation is not.
   const batch = await db.operation.findUnique({ where: { id } });
-  if (batch?.kind !== "create") return undefined;
+  if (batch?.kind !== "create" && batch?.kind !== "import") return undefined;
   if (scope.resellerId === null) return batch;
   const inScope = await db.$queryRaw<unknown[]>`SELECT 1 FROM did d WHERE d.batch_id = ${id} ${andInScope(scope)} LIMIT 1`;
   return inScope.length > 0 ? batch : undefined;

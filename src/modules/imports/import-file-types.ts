@@ -45,7 +45,8 @@ export type ImportWarningCode =
   | "date"
   | "formula-without-result"
   | "error-value"
-  | "encoding";
+  | "encoding"
+  | "extra-cells";
 
 export interface ImportWarning {
   /** 1-based; 0 when the warning sums up several rows. */

@@ -1,0 +1,163 @@
+// One row of an import file -> the staging rows of the dry run: one per number (a range
+// cell gives several), each with the values to create it with, or the reason it cannot
+// be. What needs the database (repeats, existing numbers, operators) is decided later, in
+// SQL over all the rows at once (imports.repo.ts).
+import { clip } from "../../shared/field-errors.js";
+import { notesMaxLength, tagMaxLength, statusLabels, type DidStatus } from "../dids/did-filters.js";
+import { afterHoldStatuses, createStatuses, maxHoldDays } from "../dids/did-forms.js";
+import { parseDidEntry } from "../dids/did-numbers.js";
+import type { ImportField } from "./import-columns.js";
+import type { ImportRow } from "./import-files.js";
+import type { ImportDefaults } from "./import-settings.js";
+
+/** Why a row is not imported, in the order the report lists them. */
+export const rejectReasons = [
+  "invalid_number",
+  "duplicate_in_file",
+  "exists",
+  "unknown_operator",
+  "ambiguous_operator",
+  "out_of_scope",
+  "status_not_allowed",
+  "invalid_value",
+] as const;
+export type RejectReason = (typeof rejectReasons)[number];
+
+export const reasonLabels: Record<RejectReason, string> = {
+  invalid_number: "Invalid number",
+  duplicate_in_file: "Duplicate within the file",
+  exists: "Already in the inventory",
+  unknown_operator: "Unknown operator",
+  ambiguous_operator: "Operator name shared by several resellers",
+  out_of_scope: "Out of your scope",
+  status_not_allowed: "Status not allowed",
+  invalid_value: "Invalid value (after hold, hold days, tag or notes)",
+};
+
+/** A range in one cell gives at most this many numbers: past it, a typo is more likely than a block. */
+export const maxRangeNumbers = 100_000;
+
+export interface StagingRow {
+  row: number;
+  /** The DID's digits, or the cell as written when it is not a number. */
+  number: string | null;
+  operatorName: string | null;
+  /** The default operator, for rows whose file names none. */
+  operatorId: number | null;
+  status: string;
+  afterHold: string;
+  holdDays: string;
+  tag: string | null;
+  notes: string | null;
+  reason: RejectReason | null;
+  detail: string | null;
+}
+
+/** Status words as people write them: codes, labels, and the usual variants. */
+const statusWords: Record<string, DidStatus> = {
+  instock: "in_stock",
+  stock: "in_stock",
+  available: "in_stock",
+  free: "in_stock",
+  reserved: "reserved",
+  archive: "archive",
+  archived: "archive",
+  active: "active",
+  blocked: "blocked",
+  hold: "hold",
+  onhold: "hold",
+};
+
+export function readStatus(text: string): DidStatus | undefined {
+  return statusWords[text.toLowerCase().replace(/[^a-z]/g, "")];
+}
+
+const controlCharacters = /[\u0000-\u001f\u007f]/;
+const controlCharactersButLines = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+type Cells = Partial<Record<ImportField, string>>;
+
+/** The cells of a row by meaning; a short row's missing cells are empty. */
+function cellsByField(cells: string[], mapping: readonly ImportField[]): Cells {
+  const byField: Cells = {};
+  mapping.forEach((field, column) => {
+    if (field !== "ignore") byField[field] = (cells[column] ?? "").trim();
+  });
+  return byField;
+}
+
+/** The values of a row other than its number, or the first thing wrong with them. */
+function rowValues(cells: Cells, defaults: ImportDefaults): Omit<StagingRow, "row" | "number"> {
+  const values: Omit<StagingRow, "row" | "number"> = {
+    operatorName: cells.operator || null,
+    operatorId: cells.operator ? null : (defaults.operatorId ?? null),
+    status: defaults.status,
+    afterHold: defaults.afterHold,
+    holdDays: String(defaults.holdDays),
+    tag: cells.tag || defaults.tag || null,
+    notes: cells.notes || defaults.notes || null,
+    reason: null,
+    detail: null,
+  };
+  const reject = (reason: RejectReason, detail: string) => ({ ...values, reason, detail });
+  if (cells.status) {
+    const status = readStatus(cells.status);
+    values.status = cells.status;
+    if (status === undefined) return reject("status_not_allowed", `“${clip(cells.status)}” is not a status.`);
+    if (!(createStatuses as readonly string[]).includes(status)) {
+      return reject("status_not_allowed", `A DID is imported in stock, reserved or archive; “${statusLabels[status]}” comes from assigning it to a client.`);
+    }
+    values.status = status;
+  }
+  if (cells.after_hold) {
+    const afterHold = readStatus(cells.after_hold);
+    values.afterHold = cells.after_hold;
+    if (afterHold === undefined || !(afterHoldStatuses as readonly string[]).includes(afterHold)) {
+      return reject("invalid_value", `After hold “${clip(cells.after_hold)}” is not one of in stock, reserved, archive.`);
+    }
+    values.afterHold = afterHold;
+  }
+  if (cells.hold_days) {
+    values.holdDays = cells.hold_days;
+    const days = /^\d{1,5}$/.test(cells.hold_days) ? Number(cells.hold_days) : NaN;
+    if (!(days <= maxHoldDays)) return reject("invalid_value", `Hold days “${clip(cells.hold_days)}” is not a whole number from 0 to ${maxHoldDays}.`);
+    values.holdDays = String(days);
+  }
+  if (values.tag !== null && ([...values.tag].length > tagMaxLength || controlCharacters.test(values.tag))) {
+    return reject("invalid_value", `The tag has more than ${tagMaxLength} characters or a control character.`);
+  }
+  if (values.notes !== null && ([...values.notes].length > notesMaxLength || controlCharactersButLines.test(values.notes))) {
+    return reject("invalid_value", `The notes have more than ${notesMaxLength.toLocaleString("en-US")} characters or a control character.`);
+  }
+  if (values.operatorName !== null && ([...values.operatorName].length > 100 || controlCharacters.test(values.operatorName))) {
+    return reject("unknown_operator", "The operator's name is longer than 100 characters or holds a control character.");
+  }
+  return values;
+}
+
+/**
+ * The staging rows of one file row. `numbersLeft` caps what ranges may still add to the
+ * import; the caller lowers it by the numbers returned.
+ */
+export function stagingRows(fileRow: ImportRow, mapping: readonly ImportField[], defaults: ImportDefaults, numbersLeft: number): StagingRow[] {
+  const cells = cellsByField(fileRow.cells, mapping);
+  const values = rowValues(cells, defaults);
+  const didCell = cells.did ?? "";
+  const one = (number: string | null, reason: RejectReason | null = values.reason, detail: string | null = values.detail): StagingRow[] => [
+    { ...values, row: fileRow.row, number, reason, detail },
+  ];
+  if (didCell === "") return one(null, "invalid_number", "The DID cell is empty.");
+  const entry = parseDidEntry(didCell);
+  if (entry.kind === "problem") return one(didCell, "invalid_number", entry.message);
+  if (entry.kind === "number") return one(entry.number);
+  if (entry.count > BigInt(Math.min(maxRangeNumbers, numbersLeft))) {
+    const limit = Math.min(maxRangeNumbers, numbersLeft);
+    return one(didCell, "invalid_number", `The range holds ${entry.count.toLocaleString("en-US")} numbers; at most ${limit.toLocaleString("en-US")} can be imported from it.`);
+  }
+  const rows: StagingRow[] = [];
+  const width = entry.low.length;
+  for (let n = BigInt(entry.low); n <= BigInt(entry.high); n++) {
+    rows.push({ ...values, row: fileRow.row, number: n.toString().padStart(width, "0") });
+  }
+  return rows;
+}

@@ -1,0 +1,49 @@
+// The background steps of large imports. A step cut short by a restart is not retried on
+// its own (a commit half-seen by a person is worse than a clear "failed"): the import is
+// marked failed, nothing of the step is left (each step is one transaction), and the
+// person starts it again from the stored file.
+import type { JobHandler } from "../../jobs/job-worker.js";
+import type { Caller } from "../../shared/actor.js";
+import type { Db } from "../../db/prisma.js";
+import { checkJobKind, commitJobKind, failImport, failInterruptedImport, runCheck, runCommit, type ImportLimits } from "./imports.service.js";
+
+interface ImportJobPayload {
+  importId: number;
+  caller: Caller;
+}
+
+const payloadOf = (payload: Record<string, unknown>) => payload as unknown as ImportJobPayload;
+
+/** An unexpected error (the database went away) fails the import too, not only the job. */
+async function failingImport(db: Db, importId: number, step: () => Promise<unknown>): Promise<void> {
+  try {
+    await step();
+  } catch (error) {
+    await failImport(db, importId).catch(() => {});
+    throw error;
+  }
+}
+
+export function importJobHandlers(limits: ImportLimits): Record<string, JobHandler> {
+  const interrupted: JobHandler["interrupted"] = async (tx, job) => failInterruptedImport(tx, payloadOf(job.payload).importId);
+  return {
+    [checkJobKind]: {
+      onInterrupted: "fail",
+      maxAttempts: 1,
+      interrupted,
+      run: async (ctx, db) => {
+        const { importId } = payloadOf(ctx.payload);
+        await failingImport(db, importId, () => runCheck(db, importId, limits, (done, total) => ctx.progress(done, total)));
+      },
+    },
+    [commitJobKind]: {
+      onInterrupted: "fail",
+      maxAttempts: 1,
+      interrupted,
+      run: async (ctx, db) => {
+        const { importId, caller } = payloadOf(ctx.payload);
+        await failingImport(db, importId, () => runCommit(db, importId, caller));
+      },
+    },
+  };
+}
