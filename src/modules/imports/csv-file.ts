@@ -10,6 +10,7 @@ import { ImportFileError, type CsvDelimiter, type ImportRow, type TextEncoding }
 
 /** No sane record is longer; an unclosed quote would otherwise swallow the whole file into one. */
 const maxRecordChars = 1_000_000;
+const batchRecords = 1000;
 const utf8Bom = Buffer.from([0xef, 0xbb, 0xbf]);
 const saveAsUtf8 = "save it as “CSV UTF-8” and upload it again";
 
@@ -128,20 +129,22 @@ export interface CsvSettings {
   detected: boolean;
 }
 
-/** Every record, blank ones included, numbered from 1. */
-export async function* readCsvRows(path: string, settings: CsvSettings, warnings: CellWarnings): AsyncGenerator<ImportRow> {
+/** Every record, blank ones included, numbered from 1, in batches. */
+export async function* readCsvRows(path: string, settings: CsvSettings, warnings: CellWarnings): AsyncGenerator<ImportRow[]> {
+  // The last row handed out: the caller has taken every row of a batch before it asks for the next.
   let lastRow = 0;
   try {
-    for await (const row of parseCsv(path, settings.delimiter, settings.encoding, settings.detected)) {
-      lastRow = row.row;
-      yield row;
+    for await (const batch of parseCsv(path, settings.delimiter, settings.encoding, settings.detected)) {
+      yield batch;
+      lastRow = batch.at(-1)?.row ?? lastRow;
     }
   } catch (error) {
     if (!(error instanceof NotUtf8)) throw error;
     if (!error.restartable) throw new ImportFileError(notUtf8Message(lastRow, settings.detected));
-    warnings.add(lastRow + 1, 0, "encoding", `From row ${(lastRow + 1).toLocaleString("en-US")} on, the file is not UTF-8: the whole file was read as Windows-1252.`);
-    for await (const row of parseCsv(path, settings.delimiter, "windows-1252", false)) {
-      if (row.row > lastRow) yield row;
+    warnings.add(lastRow + 1, 0, "encoding", `After row ${lastRow.toLocaleString("en-US")}, the file has characters that are not UTF-8: the whole file was read as Windows-1252.`);
+    for await (const batch of parseCsv(path, settings.delimiter, "windows-1252", false)) {
+      const unseen = batch.filter((row) => row.row > lastRow);
+      if (unseen.length > 0) yield unseen;
     }
   }
 }
@@ -153,15 +156,42 @@ function notUtf8Message(lastRow: number, detected: boolean): string {
     : `${where} is not valid UTF-8. Choose the Windows-1252 encoding, or ${saveAsUtf8}.`;
 }
 
-async function* parseCsv(path: string, delimiter: CsvDelimiter, encoding: TextEncoding, mayRestart: boolean): AsyncGenerator<ImportRow> {
+async function* parseCsv(path: string, delimiter: CsvDelimiter, encoding: TextEncoding, mayRestart: boolean): AsyncGenerator<ImportRow[]> {
   const parser = parse({ delimiter, relax_column_count: true, relax_quotes: true, bom: true, max_record_size: maxRecordChars });
-  // Errors reach the loop below through the parser, which pipeline destroys with them.
-  pipeline(createReadStream(path), decoder(encoding, mayRestart), parser, () => {});
+  const batches = new Batches();
+  // Errors reach the loop below through the last stream, which pipeline destroys with them.
+  pipeline(createReadStream(path), decoder(encoding, mayRestart), parser, batches, () => {});
   let row = 0;
   try {
-    for await (const record of parser as AsyncIterable<string[]>) yield { row: ++row, cells: record };
+    for await (const records of batches as AsyncIterable<string[][]>) yield records.map((cells) => ({ row: ++row, cells }));
   } catch (error) {
     throw csvError(error);
+  }
+}
+
+/**
+ * Groups records into arrays: an await per batch instead of one per record, which costs
+ * more than the parsing itself wherever promises are watched (async hooks, as under tap).
+ */
+class Batches extends Transform {
+  private batch: string[][] = [];
+
+  constructor() {
+    super({ objectMode: true });
+  }
+
+  override _transform(record: string[], _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.batch.push(record);
+    if (this.batch.length >= batchRecords) {
+      this.push(this.batch);
+      this.batch = [];
+    }
+    callback();
+  }
+
+  override _flush(callback: TransformCallback): void {
+    if (this.batch.length > 0) this.push(this.batch);
+    callback();
   }
 }
 

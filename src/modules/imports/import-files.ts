@@ -78,18 +78,21 @@ export async function* readImportRows(path: string, info: ImportFileInfo, option
   const sink = new CellWarnings(warnings);
   let given = 0;
   try {
-    for await (const { row, cells } of rowsOf(path, info, options, sink)) {
-      const trimmed = trimTrailingBlanks(cells);
-      if (trimmed.length === 0) continue;
-      yield { row, cells: trimmed };
-      if (++given >= limit) return;
+    for await (const batch of rowBatches(path, info, options, sink)) {
+      for (const { row, cells } of batch) {
+        const trimmed = trimTrailingBlanks(cells);
+        if (trimmed.length === 0) continue;
+        yield { row, cells: trimmed };
+        if (++given >= limit) return;
+      }
     }
   } finally {
     sink.finish();
   }
 }
 
-function rowsOf(path: string, info: ImportFileInfo, options: ReadOptions, sink: CellWarnings): AsyncIterable<ImportRow> {
+/** The readers give rows in batches: one await per batch inside, one per row only here. */
+function rowBatches(path: string, info: ImportFileInfo, options: ReadOptions, sink: CellWarnings): AsyncIterable<ImportRow[]> {
   switch (info.kind) {
     case "csv":
       return readCsvRows(path, { delimiter: options.delimiter ?? info.delimiter ?? ",", encoding: options.encoding ?? info.encoding ?? "utf-8", detected: options.encoding === undefined }, sink);

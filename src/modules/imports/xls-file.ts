@@ -8,6 +8,7 @@ import { booleanCellText, CellWarnings, dateCellText, errorCellText, numberCellT
 import { ImportFileError, type ImportRow } from "./import-file-types.js";
 
 export const maxXlsBytes = 32 * 2 ** 20;
+const batchRows = 1000;
 
 /** The parts of SheetJS's number-format library used here (its typings say `any`). */
 const SSF = XLSX.SSF as {
@@ -40,8 +41,8 @@ export async function inspectXls(path: string): Promise<string[]> {
   return workbook.SheetNames;
 }
 
-/** One sheet's rows (the first sheet when no name is given); rows with no cell are left out. */
-export async function* readXlsRows(path: string, sheetName: string | undefined, warnings: CellWarnings): AsyncGenerator<ImportRow> {
+/** One sheet's rows (the first sheet when no name is given), in batches; rows with no cell are left out. */
+export async function* readXlsRows(path: string, sheetName: string | undefined, warnings: CellWarnings): AsyncGenerator<ImportRow[]> {
   // Only the chosen sheet is parsed; SheetNames still lists them all.
   const workbook = await readWorkbook(path, { sheets: sheetName ?? 0 });
   const name = sheetName ?? workbook.SheetNames[0];
@@ -49,16 +50,23 @@ export async function* readXlsRows(path: string, sheetName: string | undefined, 
   if (!workbook.SheetNames.includes(name)) throw new ImportFileError(`This workbook has no sheet named “${name}”.`);
   const rows = (workbook.Sheets[name] as XLSX.DenseSheet | undefined)?.["!data"] ?? [];
   const date1904 = Boolean(workbook.Workbook?.WBProps?.date1904);
-  for (const [index, cells] of rows.entries()) {
-    if (!cells) continue;
-    const row = index + 1;
-    const texts = Array.from(cells, (cell, column) => {
-      const { text, warning } = cell ? xlsCellText(cell, date1904) : { text: "" };
-      if (warning) warnings.add(row, column + 1, warning.code, warning.message);
-      return text;
-    });
-    yield { row, cells: texts };
+  // In batches, so a caller that stops early has not paid for the rest.
+  for (let start = 0; start < rows.length; start += batchRows) {
+    const batch: ImportRow[] = [];
+    for (let index = start; index < Math.min(start + batchRows, rows.length); index++) {
+      const cells = rows[index];
+      if (cells) batch.push({ row: index + 1, cells: rowTexts(cells, index + 1, date1904, warnings) });
+    }
+    yield batch;
   }
+}
+
+function rowTexts(cells: XLSX.CellObject[], row: number, date1904: boolean, warnings: CellWarnings): string[] {
+  return Array.from(cells, (cell, column) => {
+    const { text, warning } = cell ? xlsCellText(cell, date1904) : { text: "" };
+    if (warning) warnings.add(row, column + 1, warning.code, warning.message);
+    return text;
+  });
 }
 
 /** One cell as SheetJS reads it: `v` the value, `z` its number format, `w` its text as Excel shows it. */

@@ -21,10 +21,11 @@ import { ImportFileError, type ImportRow } from "./import-file-types.js";
 /** Limits a real workbook stays far below: 1,048,576 rows of a few columns are some 250 MB of sheet XML. */
 export const xlsxLimits = {
   entries: 10_000,
-  entryBytes: 512 * 2 ** 20,
+  /** A sheet streams through the parser. */
+  sheetBytes: 512 * 2 ** 20,
+  /** Any other part: the ones read (shared strings, styles) are held in memory. */
+  partBytes: 128 * 2 ** 20,
   totalBytes: 1024 * 2 ** 20,
-  /** Cached whole in memory by exceljs, so held lower. */
-  sharedStringsBytes: 128 * 2 ** 20,
   /** Sheet XML compresses some 10 to 30 times; a bomb, a thousand. Small parts may do what they like. */
   ratio: 200,
   ratioFromBytes: 2 ** 20,
@@ -35,7 +36,6 @@ const notAWorkbook = "This file is a zip archive but not an Excel workbook. Open
 const tooBig = "This workbook is too large to import, or built to overflow memory when unpacked: it was not read. Split it into smaller files, or save it as CSV.";
 
 const workbookPath = "xl/workbook.xml";
-const sharedStringsPath = "xl/sharedStrings.xml";
 
 /** The exceljs internals used here: WorkbookReader's parsers for each part, and what they fill in. */
 interface WorkbookParts {
@@ -45,7 +45,7 @@ interface WorkbookParts {
   _parseRels(stream: Readable): Promise<void>;
   _parseStyles(stream: Readable): Promise<void>;
   _parseSharedStrings(stream: Readable): AsyncGenerator<unknown>;
-  _parseWorksheet(stream: Readable, sheetNo: number): Generator<{ value: AsyncIterable<ExcelJS.Row> }>;
+  _parseWorksheet(stream: Readable, sheetNo: number): Generator<{ value: { parse(): AsyncIterable<{ eventType: string; value: unknown }[]> } }>;
 }
 
 function newWorkbookParts(path: string): WorkbookParts {
@@ -83,7 +83,7 @@ async function openCheckedZip(path: string): Promise<CheckedZip> {
 }
 
 function entrySizeAllowed(entry: yauzl.Entry): boolean {
-  const max = entry.fileName === sharedStringsPath ? xlsxLimits.sharedStringsBytes : xlsxLimits.entryBytes;
+  const max = entry.fileName.startsWith("xl/worksheets/") ? xlsxLimits.sheetBytes : xlsxLimits.partBytes;
   if (entry.uncompressedSize > max) return false;
   return entry.uncompressedSize < xlsxLimits.ratioFromBytes || entry.uncompressedSize <= entry.compressedSize * xlsxLimits.ratio;
 }
@@ -125,8 +125,8 @@ export async function inspectXlsx(path: string): Promise<string[]> {
   }
 }
 
-/** One sheet's rows (the first sheet when no name is given), blank ones included. */
-export async function* readXlsxRows(path: string, sheetName: string | undefined, warnings: CellWarnings): AsyncGenerator<ImportRow> {
+/** One sheet's rows (the first sheet when no name is given), blank ones included, in batches. */
+export async function* readXlsxRows(path: string, sheetName: string | undefined, warnings: CellWarnings): AsyncGenerator<ImportRow[]> {
   const checked = await openCheckedZip(path);
   let sheetStream: Readable | undefined;
   try {
@@ -134,7 +134,7 @@ export async function* readXlsxRows(path: string, sheetName: string | undefined,
     if (!(await parsePart(checked, workbookPath, (s) => parts._parseWorkbook(s)))) throw new ImportFileError(notAWorkbook);
     await parsePart(checked, "xl/_rels/workbook.xml.rels", (s) => parts._parseRels(s));
     await parsePart(checked, "xl/styles.xml", (s) => parts._parseStyles(s));
-    await parsePart(checked, sharedStringsPath, async (s) => {
+    await parsePart(checked, "xl/sharedStrings.xml", async (s) => {
       // In "cache" mode it fills the reader's list and yields nothing.
       for await (const _ of parts._parseSharedStrings(s));
     });
@@ -143,12 +143,10 @@ export async function* readXlsxRows(path: string, sheetName: string | undefined,
     sheetStream = await checked.zip.openReadStreamPromise(entry);
     const worksheet = [...parts._parseWorksheet(sheetStream, 0)][0]?.value;
     if (!worksheet) throw new ImportFileError(damaged);
-    let previous = 0;
-    for await (const row of worksheet) {
-      // The row number is optional in the file format: a row without one follows the one before.
-      const number = Number.isInteger(row.number) ? row.number : previous + 1;
-      previous = number;
-      yield { row: number, cells: rowCells(row, number, warnings) };
+    // parse() gives the rows of each chunk of XML together: one await per chunk, not per row.
+    for await (const events of worksheet.parse()) {
+      const rows = events.filter((event) => event.eventType === "row").map((event) => event.value as ExcelJS.Row);
+      if (rows.length > 0) yield rows.map((row) => ({ row: row.number, cells: rowCells(row, warnings) }));
     }
   } catch (error) {
     throw readError(error);
@@ -170,7 +168,7 @@ function sheetPath(parts: WorkbookParts, sheetName: string | undefined): string 
   return target.startsWith("/") ? target.slice(1) : posix.normalize(posix.join("xl", target));
 }
 
-function rowCells(row: ExcelJS.Row, rowNumber: number, warnings: CellWarnings): string[] {
+function rowCells(row: ExcelJS.Row, warnings: CellWarnings): string[] {
   const cells: string[] = [];
   row.eachCell((cell, column) => {
     // cell.value drops a formula's falsy result (0, "", the NaN of an error); cell.result keeps it.
@@ -178,7 +176,7 @@ function rowCells(row: ExcelJS.Row, rowNumber: number, warnings: CellWarnings): 
     const { text, warning } = cellText(value, cell.numFmt);
     while (cells.length < column - 1) cells.push("");
     cells.push(text);
-    if (warning) warnings.add(rowNumber, column, warning.code, warning.message);
+    if (warning) warnings.add(row.number, column, warning.code, warning.message);
   });
   return cells;
 }
