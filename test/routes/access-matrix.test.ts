@@ -4,6 +4,7 @@
 import t from "tap";
 import { buildTestApp, form, html, tableRows, text, type Browser } from "../helpers/app.js";
 import { makeClientAccount, makeDids, makeOperator, makeReseller } from "../helpers/factories.js";
+import { multipart } from "../helpers/multipart.js";
 
 type Who = "anonymous" | "admin" | "resellerA" | "resellerB" | "support";
 const everyone: Who[] = ["anonymous", "admin", "resellerA", "resellerB", "support"];
@@ -27,6 +28,15 @@ t.test("access", async (t) => {
   };
   const request = (who: Who, options: Parameters<Browser["inject"]>[0]) => (who === "anonymous" ? app.inject(options) : browsers[who].inject(options));
   const supportUser = await db.user.findFirstOrThrow({ where: { username: "helpdesk" } });
+  // Two imports of reseller A's user: one checked (its report and rejected rows), one at the mapping step.
+  const uploadAsA = async () => {
+    const body = multipart({ header: "1" }, { name: "a.csv", content: "DID,Operator\n380441000009,Operator A\n380441000001,Operator A\n" });
+    const res = await browsers.resellerA.inject({ method: "POST", url: "/imports", payload: body.payload, headers: body.headers });
+    return Number(/\d+$/.exec(String(res.headers.location))![0]);
+  };
+  const checkedImport = await uploadAsA();
+  await browsers.resellerA.inject({ method: "POST", url: `/imports/${checkedImport}/mapping`, ...form({ col_0: "did", col_1: "operator", header: "1", delimiter: "comma", action: "check" }) });
+  const mappingImport = await uploadAsA();
 
   t.test("lists hold only what is in scope, counts included", async (t) => {
     const numbers = async (who: Who, url: string) => tableRows(html((await request(who, { url })).body)).map((r) => r[3]).sort();
@@ -129,6 +139,17 @@ t.test("access", async (t) => {
     { method: "GET", route: "/resellers", url: () => "/resellers", expect: statuses(303, 200, 200, 200, 200) },
     { method: "POST", route: "/resellers", url: () => "/resellers", body: () => ({ name: `Reseller ${++serial}` }), expect: statuses(303, 303, 404, 404, 403) },
     { method: "GET", route: "/audit", url: () => "/audit", expect: statuses(303, 200, 200, 200, 200) },
+    { method: "GET", route: "/imports", url: () => "/imports", expect: statuses(303, 200, 200, 200, 403) },
+    { method: "GET", route: "/imports/new", url: () => "/imports/new", expect: statuses(303, 200, 200, 200, 403) },
+    { method: "POST", route: "/imports", url: () => "/imports", body: () => ({ header: "1" }), expect: statuses(303, 422, 422, 422, 403) },
+    { method: "GET", route: "/imports/:id", url: () => `/imports/${checkedImport}`, expect: statuses(303, 200, 200, 404, 403) },
+    { method: "GET", route: "/imports/:id/progress", url: () => `/imports/${checkedImport}/progress`, expect: statuses(303, 200, 200, 404, 403) },
+    { method: "GET", route: "/imports/:id/rejected.csv", url: () => `/imports/${checkedImport}/rejected.csv`, expect: statuses(303, 200, 200, 404, 403) },
+    { method: "POST", route: "/imports/:id/mapping", url: () => `/imports/${mappingImport}/mapping`, body: () => ({ col_0: "did", header: "1", delimiter: "comma", action: "preview" }), expect: statuses(303, 200, 200, 404, 403) },
+    // At the mapping step there is nothing to commit: the import's page says where it is.
+    { method: "POST", route: "/imports/:id/commit", url: () => `/imports/${mappingImport}/commit`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "POST", route: "/imports/:id/restart", url: () => `/imports/${checkedImport}/restart`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "POST", route: "/imports/:id/cancel", url: () => `/imports/${mappingImport}/cancel`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
     { method: "GET", route: "/users", url: () => "/users", expect: statuses(303, 200, 404, 404, 404) },
     { method: "GET", route: "/users/new", url: () => "/users/new", expect: statuses(303, 200, 404, 404, 404) },
     { method: "POST", route: "/users/new", url: () => "/users/new", body: () => ({ username: `user${++serial}`, role: "support", password: "a long enough password" }), expect: statuses(303, 303, 404, 404, 403) },
