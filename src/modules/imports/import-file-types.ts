@@ -35,6 +35,12 @@ export interface ImportRow {
   row: number;
   /** Cell texts, trailing blank cells removed; never empty. */
   cells: string[];
+  /**
+   * Workbooks: the columns (1-based) whose number had more than 15 digits, so its last
+   * digits are zeros, not what was typed. A DID there must be refused, whatever the
+   * (capped) warnings say.
+   */
+  lostDigits?: number[];
 }
 
 /** What a warning is about, so the flow can show some only for some columns (numbers in the DID column). */

@@ -79,10 +79,10 @@ export async function* readImportRows(path: string, info: ImportFileInfo, option
   let given = 0;
   try {
     for await (const batch of rowBatches(path, info, options, sink)) {
-      for (const { row, cells } of batch) {
+      for (const { row, cells, lostDigits } of batch) {
         const trimmed = trimTrailingBlanks(cells);
         if (trimmed.length === 0) continue;
-        yield { row, cells: trimmed };
+        yield lostDigits ? { row, cells: trimmed, lostDigits } : { row, cells: trimmed };
         if (++given >= limit) return;
       }
     }

@@ -147,6 +147,10 @@ export function stagingRows(fileRow: ImportRow, mapping: readonly ImportField[],
     { ...values, row: fileRow.row, number, reason, detail },
   ];
   if (didCell === "") return one(null, "invalid_number", "The DID cell is empty.");
+  const didColumn = mapping.indexOf("did") + 1;
+  if (fileRow.lostDigits?.includes(didColumn)) {
+    return one(didCell, "invalid_number", "The cell holds a number of more than 15 digits, so the spreadsheet lost its last digits. Format the column as Text and type the number again.");
+  }
   const entry = parseDidEntry(didCell);
   if (entry.kind === "problem") return one(didCell, "invalid_number", entry.message);
   if (entry.kind === "number") return one(entry.number);

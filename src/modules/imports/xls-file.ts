@@ -55,18 +55,21 @@ export async function* readXlsRows(path: string, sheetName: string | undefined, 
     const batch: ImportRow[] = [];
     for (let index = start; index < Math.min(start + batchRows, rows.length); index++) {
       const cells = rows[index];
-      if (cells) batch.push({ row: index + 1, cells: rowTexts(cells, index + 1, date1904, warnings) });
+      if (cells) batch.push({ row: index + 1, ...rowTexts(cells, index + 1, date1904, warnings) });
     }
     yield batch;
   }
 }
 
-function rowTexts(cells: XLSX.CellObject[], row: number, date1904: boolean, warnings: CellWarnings): string[] {
-  return Array.from(cells, (cell, column) => {
+function rowTexts(cells: XLSX.CellObject[], row: number, date1904: boolean, warnings: CellWarnings): { cells: string[]; lostDigits?: number[] } {
+  const lostDigits: number[] = [];
+  const texts = Array.from(cells, (cell, column) => {
     const { text, warning } = cell ? xlsCellText(cell, date1904) : { text: "" };
     if (warning) warnings.add(row, column + 1, warning.code, warning.message);
+    if (warning?.code === "long-number") lostDigits.push(column + 1);
     return text;
   });
+  return lostDigits.length > 0 ? { cells: texts, lostDigits } : { cells: texts };
 }
 
 /** One cell as SheetJS reads it: `v` the value, `z` its number format, `w` its text as Excel shows it. */

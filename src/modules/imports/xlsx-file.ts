@@ -146,7 +146,7 @@ export async function* readXlsxRows(path: string, sheetName: string | undefined,
     // parse() gives the rows of each chunk of XML together: one await per chunk, not per row.
     for await (const events of worksheet.parse()) {
       const rows = events.filter((event) => event.eventType === "row").map((event) => event.value as ExcelJS.Row);
-      if (rows.length > 0) yield rows.map((row) => ({ row: row.number, cells: rowCells(row, warnings) }));
+      if (rows.length > 0) yield rows.map((row) => ({ row: row.number, ...rowCells(row, warnings) }));
     }
   } catch (error) {
     throw readError(error);
@@ -168,8 +168,9 @@ function sheetPath(parts: WorkbookParts, sheetName: string | undefined): string 
   return target.startsWith("/") ? target.slice(1) : posix.normalize(posix.join("xl", target));
 }
 
-function rowCells(row: ExcelJS.Row, warnings: CellWarnings): string[] {
+function rowCells(row: ExcelJS.Row, warnings: CellWarnings): { cells: string[]; lostDigits?: number[] } {
   const cells: string[] = [];
+  const lostDigits: number[] = [];
   row.eachCell((cell, column) => {
     // cell.value drops a formula's falsy result (0, "", the NaN of an error); cell.result keeps it.
     const value = cell.type === ExcelJS.ValueType.Formula ? { formula: cell.formula, result: cell.result } : cell.value;
@@ -177,8 +178,9 @@ function rowCells(row: ExcelJS.Row, warnings: CellWarnings): string[] {
     while (cells.length < column - 1) cells.push("");
     cells.push(text);
     if (warning) warnings.add(row.number, column, warning.code, warning.message);
+    if (warning?.code === "long-number") lostDigits.push(column);
   });
-  return cells;
+  return lostDigits.length > 0 ? { cells, lostDigits } : { cells };
 }
 
 /** One cell's value as the streaming reader gives it. A merged range's other cells come as empty ones. */
