@@ -268,10 +268,10 @@ async function emptyDemoTables(client: pg.ClientBase, log: (message: string) => 
         "Bind them to one of those (or make them admin or support without a reseller) on the Users page, then run the reset again. Nothing was changed.",
     );
   }
-  log("reset: emptying did, operation, client_account, client, operator, reseller (users, sessions and the audit log are kept)");
+  log("reset: emptying did, operation, imports, client_account, client, operator, reseller (users, sessions and the audit log are kept)");
   // Ids are not restarted: the audit log keeps the history of the deleted objects, and a
   // new DID must not inherit an old one's history by taking its id.
-  await client.query("TRUNCATE did, operation, client_account, client, operator");
+  await client.query("TRUNCATE did, operation, import_row, import_file_chunk, import_run, client_account, client, operator");
   // Not TRUNCATE: users point at resellers, and a cascade would take the users with it.
   await client.query("DELETE FROM reseller WHERE id NOT IN (SELECT reseller_id FROM app_user WHERE reseller_id IS NOT NULL)");
   return bound;

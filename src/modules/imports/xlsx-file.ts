@@ -12,7 +12,7 @@
 // internal to exceljs (pinned in package.json): test/unit/import-files.test.ts covers
 // each one through real workbooks.
 import { posix } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import ExcelJS from "exceljs";
 import yauzl from "yauzl";
 import { booleanCellText, CellWarnings, dateCellText, errorCellText, formulaWithoutResult, numberCellText, type CellText } from "./import-cells.js";
@@ -94,11 +94,29 @@ async function parsePart(checked: CheckedZip, path: string, parse: (stream: Read
   if (!entry) return false;
   const stream = await checked.zip.openReadStreamPromise(entry);
   try {
-    await parse(stream);
+    await parse(utf8Text(stream));
   } finally {
     stream.destroy();
   }
   return true;
+}
+
+/**
+ * A part's XML as text, decoded across chunk boundaries. exceljs decodes each chunk on its
+ * own, which breaks a character whose bytes fall into two chunks ("Télécom" read as
+ * "T��lécom" now and then); given strings, it uses them as they are.
+ */
+function utf8Text(stream: Readable): Readable {
+  async function* decoded() {
+    const decoder = new TextDecoder("utf-8");
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      const text = decoder.decode(chunk, { stream: true });
+      if (text !== "") yield text;
+    }
+    const rest = decoder.decode();
+    if (rest !== "") yield rest;
+  }
+  return Readable.from(decoded());
 }
 
 /** yauzl's and the XML parser's errors mean a damaged or hostile file; ours go on as they are. */
@@ -141,7 +159,7 @@ export async function* readXlsxRows(path: string, sheetName: string | undefined,
     const entry = checked.entries.get(sheetPath(parts, sheetName));
     if (!entry) throw new ImportFileError(damaged);
     sheetStream = await checked.zip.openReadStreamPromise(entry);
-    const worksheet = [...parts._parseWorksheet(sheetStream, 0)][0]?.value;
+    const worksheet = [...parts._parseWorksheet(utf8Text(sheetStream), 0)][0]?.value;
     if (!worksheet) throw new ImportFileError(damaged);
     // parse() gives the rows of each chunk of XML together: one await per chunk, not per row.
     for await (const events of worksheet.parse()) {
