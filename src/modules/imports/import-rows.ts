@@ -77,18 +77,33 @@ const controlCharactersButLines = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f
 
 type Cells = Partial<Record<ImportField, string>>;
 
+/** What an operator's name in the file stands for, among the operators the import may use. */
+export type OperatorMatch = { id: number } | { reason: RejectReason; detail: string } | { create: true };
+export type OperatorLookup = (name: string) => OperatorMatch;
+
+/** What every row of one import is read with. */
+export interface RowReading {
+  mapping: readonly ImportField[];
+  defaults: ImportDefaults;
+  operatorByName: OperatorLookup;
+}
+
 /** The cells of a row by meaning; a short row's missing cells are empty. */
 function cellsByField(cells: string[], mapping: readonly ImportField[]): Cells {
   const byField: Cells = {};
-  mapping.forEach((field, column) => {
+  for (let column = 0; column < mapping.length; column++) {
+    const field = mapping[column]!;
     if (field !== "ignore") byField[field] = (cells[column] ?? "").trim();
-  });
+  }
   return byField;
 }
 
-/** The values of a row other than its number, or the first thing wrong with them. */
-function rowValues(cells: Cells, defaults: ImportDefaults): Omit<StagingRow, "row" | "number"> {
-  const values: Omit<StagingRow, "row" | "number"> = {
+type RowValues = Omit<StagingRow, "row" | "number">;
+
+/** The values of a row other than its number, with the first thing wrong with them. */
+function rowValues(cells: Cells, reading: RowReading): RowValues {
+  const { defaults } = reading;
+  const values: RowValues = {
     operatorName: cells.operator || null,
     operatorId: cells.operator ? null : (defaults.operatorId ?? null),
     status: defaults.status,
@@ -99,7 +114,11 @@ function rowValues(cells: Cells, defaults: ImportDefaults): Omit<StagingRow, "ro
     reason: null,
     detail: null,
   };
-  const reject = (reason: RejectReason, detail: string) => ({ ...values, reason, detail });
+  const reject = (reason: RejectReason, detail: string) => {
+    values.reason = reason;
+    values.detail = detail;
+    return values;
+  };
   if (cells.status) {
     const status = readStatus(cells.status);
     values.status = cells.status;
@@ -129,39 +148,45 @@ function rowValues(cells: Cells, defaults: ImportDefaults): Omit<StagingRow, "ro
   if (values.notes !== null && ([...values.notes].length > notesMaxLength || controlCharactersButLines.test(values.notes))) {
     return reject("invalid_value", `The notes have more than ${notesMaxLength.toLocaleString("en-US")} characters or a control character.`);
   }
-  if (values.operatorName !== null && ([...values.operatorName].length > 100 || controlCharacters.test(values.operatorName))) {
+  if (values.operatorName === null) {
+    if (values.operatorId === null) return reject("unknown_operator", "The row names no operator: map an Operator column or choose a default operator.");
+    return values;
+  }
+  if ([...values.operatorName].length > 100 || controlCharacters.test(values.operatorName)) {
     return reject("unknown_operator", "The operator's name is longer than 100 characters or holds a control character.");
   }
+  const match = reading.operatorByName(values.operatorName);
+  if ("id" in match) values.operatorId = match.id;
+  else if ("reason" in match) return reject(match.reason, match.detail);
   return values;
+}
+
+function staged(row: number, number: string | null, v: RowValues, reason = v.reason, detail = v.detail): StagingRow {
+  return { row, number, operatorName: v.operatorName, operatorId: v.operatorId, status: v.status, afterHold: v.afterHold, holdDays: v.holdDays, tag: v.tag, notes: v.notes, reason, detail };
 }
 
 /**
  * The staging rows of one file row. `numbersLeft` caps what ranges may still add to the
  * import; the caller lowers it by the numbers returned.
  */
-export function stagingRows(fileRow: ImportRow, mapping: readonly ImportField[], defaults: ImportDefaults, numbersLeft: number): StagingRow[] {
-  const cells = cellsByField(fileRow.cells, mapping);
-  const values = rowValues(cells, defaults);
+export function stagingRows(fileRow: ImportRow, reading: RowReading, numbersLeft: number): StagingRow[] {
+  const cells = cellsByField(fileRow.cells, reading.mapping);
+  const values = rowValues(cells, reading);
   const didCell = cells.did ?? "";
-  const one = (number: string | null, reason: RejectReason | null = values.reason, detail: string | null = values.detail): StagingRow[] => [
-    { ...values, row: fileRow.row, number, reason, detail },
-  ];
-  if (didCell === "") return one(null, "invalid_number", "The DID cell is empty.");
-  const didColumn = mapping.indexOf("did") + 1;
-  if (fileRow.lostDigits?.includes(didColumn)) {
-    return one(didCell, "invalid_number", "The cell holds a number of more than 15 digits, so the spreadsheet lost its last digits. Format the column as Text and type the number again.");
+  const invalid = (detail: string) => [staged(fileRow.row, didCell || null, values, "invalid_number", detail)];
+  if (didCell === "") return invalid("The DID cell is empty.");
+  if (fileRow.lostDigits?.includes(reading.mapping.indexOf("did") + 1)) {
+    return invalid("The cell holds a number of more than 15 digits, so the spreadsheet lost its last digits. Format the column as Text and type the number again.");
   }
   const entry = parseDidEntry(didCell);
-  if (entry.kind === "problem") return one(didCell, "invalid_number", entry.message);
-  if (entry.kind === "number") return one(entry.number);
-  if (entry.count > BigInt(Math.min(maxRangeNumbers, numbersLeft))) {
-    const limit = Math.min(maxRangeNumbers, numbersLeft);
-    return one(didCell, "invalid_number", `The range holds ${entry.count.toLocaleString("en-US")} numbers; at most ${limit.toLocaleString("en-US")} can be imported from it.`);
+  if (entry.kind === "problem") return invalid(entry.message);
+  if (entry.kind === "number") return [staged(fileRow.row, entry.number, values)];
+  const limit = Math.min(maxRangeNumbers, numbersLeft);
+  if (entry.count > BigInt(limit)) {
+    return invalid(`The range holds ${entry.count.toLocaleString("en-US")} numbers; at most ${limit.toLocaleString("en-US")} can be imported from it.`);
   }
   const rows: StagingRow[] = [];
   const width = entry.low.length;
-  for (let n = BigInt(entry.low); n <= BigInt(entry.high); n++) {
-    rows.push({ ...values, row: fileRow.row, number: n.toString().padStart(width, "0") });
-  }
+  for (let n = BigInt(entry.low); n <= BigInt(entry.high); n++) rows.push(staged(fileRow.row, n.toString().padStart(width, "0"), values));
   return rows;
 }

@@ -153,8 +153,11 @@ const copyEscapes: Record<string, string> = { "\\": "\\\\", "\t": "\\t", "\n": "
  */
 function copyText(value: string | number | null): string {
   if (value === null) return "\\N";
-  return String(value).replace(/[\\\t\n\r\0]/g, (c) => copyEscapes[c]!);
+  if (typeof value === "number") return String(value);
+  return copySpecial.test(value) ? value.replace(copySpecialAll, (c) => copyEscapes[c]!) : value;
 }
+const copySpecial = /[\\\t\n\r\0]/;
+const copySpecialAll = /[\\\t\n\r\0]/g;
 
 /** Rows go to COPY in pieces of this many, not one write each. */
 const copyBatchRows = 1000;
@@ -172,16 +175,16 @@ export async function withStaging<T>(client: pg.PoolClient, importId: number, wo
     const result = await work(async (rows) => {
       let seq = 0;
       async function* lines() {
-        let batch = "";
+        let batch: string[] = [];
         for await (const r of rows) {
           const row = [importId, seq++, r.row, r.number, r.operatorName, r.operatorId, r.status, r.afterHold, r.holdDays, r.tag, r.notes, r.reason, r.detail];
-          batch += `${row.map(copyText).join("\t")}\n`;
-          if (seq % copyBatchRows === 0) {
-            yield batch;
-            batch = "";
+          batch.push(row.map(copyText).join("\t"));
+          if (batch.length === copyBatchRows) {
+            yield `${batch.join("\n")}\n`;
+            batch = [];
           }
         }
-        if (batch !== "") yield batch;
+        if (batch.length > 0) yield `${batch.join("\n")}\n`;
       }
       await pipeline(Readable.from(lines()), client.query(copyFrom(`COPY import_row (${stagingColumns.join(", ")}) FROM STDIN`)));
       return seq;
@@ -195,10 +198,11 @@ export async function withStaging<T>(client: pg.PoolClient, importId: number, wo
 }
 
 /**
- * Marks each staged number with the first reason it cannot be created, given the numbers
- * already in the inventory and the operators the scope can use. Runs inside withStaging.
+ * Marks the staged numbers that repeat within the file or exist already. Rows arrive
+ * with every other reason set (import-rows.ts); these two need all the rows, and the
+ * inventory. Runs inside withStaging.
  */
-export async function classifyStaging(client: pg.PoolClient, importId: number, scope: Scope, createOperatorsUnder: number | null): Promise<void> {
+export async function classifyStaging(client: pg.PoolClient, importId: number, scope: Scope): Promise<void> {
   // Rows just copied have no statistics yet: without them the planner takes the staging
   // table for empty and joins it to itself row by row (minutes for 100,000 rows).
   await client.query("ANALYZE import_row");
@@ -218,27 +222,11 @@ export async function classifyStaging(client: pg.PoolClient, importId: number, s
      WHERE r.import_id = $1 AND r.reason IS NULL AND d.number = r.number`,
     [importId, scope.resellerId],
   );
-  // Operators by name, ignoring case, among the operators the scope may use.
-  await client.query(
-    `WITH names AS (SELECT DISTINCT operator_name FROM import_row WHERE import_id = $1 AND reason IS NULL AND operator_name IS NOT NULL),
-     matches AS (
-       SELECT n.operator_name, count(o.id) AS found, min(o.id) AS id
-       FROM names n LEFT JOIN operator o ON lower(o.name) = lower(n.operator_name) AND ($2::int IS NULL OR o.reseller_id = $2)
-       GROUP BY n.operator_name)
-     UPDATE import_row r SET
-       operator_id = CASE WHEN m.found = 1 THEN m.id END,
-       reason = CASE WHEN m.found = 1 OR (m.found = 0 AND $3::int IS NOT NULL) THEN NULL WHEN m.found > 1 THEN 'ambiguous_operator' ELSE 'unknown_operator' END,
-       detail = CASE WHEN m.found > 1 THEN 'Operators of ' || m.found || ' resellers have this name.'
-                     WHEN m.found = 0 AND $3::int IS NULL THEN 'No operator is named “' || left(r.operator_name, 60) || '”.' END
-     FROM matches m
-     WHERE r.import_id = $1 AND r.reason IS NULL AND r.operator_name = m.operator_name`,
-    [importId, scope.resellerId, createOperatorsUnder],
-  );
-  await client.query(
-    `UPDATE import_row SET reason = 'unknown_operator', detail = 'The row names no operator: map an Operator column or choose a default operator.'
-     WHERE import_id = $1 AND reason IS NULL AND operator_id IS NULL AND operator_name IS NULL`,
-    [importId],
-  );
+}
+
+/** The operators an import in `scope` may use, for finding them by name. */
+export async function operatorNames(db: DbOrTx, scope: Scope): Promise<{ id: number; name: string }[]> {
+  return db.operator.findMany({ where: scope.resellerId === null ? {} : { resellerId: scope.resellerId }, select: { id: true, name: true } });
 }
 
 /** The report's counts, from the classified staging rows. */

@@ -13,7 +13,7 @@ import type { FieldErrors } from "../../shared/field-errors.js";
 import { findOperator } from "../operators/operators.repo.js";
 import { guessColumnMapping, type ImportField } from "./import-columns.js";
 import { ImportFileError, inspectImportFile, readImportRows, type ImportRow, type ImportWarning } from "./import-files.js";
-import { stagingRows, type StagingRow } from "./import-rows.js";
+import { stagingRows, type OperatorLookup, type RowReading, type StagingRow } from "./import-rows.js";
 import { parseMappingForm, type ImportDefaults, type ImportSettings, type MappingForm } from "./import-settings.js";
 import * as repo from "./imports.repo.js";
 import type { ImportReport, ImportRun } from "./imports.repo.js";
@@ -188,14 +188,15 @@ export async function runCheck(db: Db, id: number, limits: ImportLimits, progres
     const report = await withStoredFile(db, run, async (file) => {
       const total = settings.file.kind === "csv" ? await repo.countLines(file) : undefined;
       progress(0, total);
+      const reading: RowReading = { mapping: settings.mapping ?? [], defaults: settings.defaults, operatorByName: await operatorLookup(db, run) };
       return withPgClient(db, (client) =>
         repo.withStaging(client, id, async (copy) => {
-          const numbers = await copy(stagedRows(file, settings, warnings, limits.maxNumbers, (n) => {
+          const numbers = await copy(stagedRows(file, settings, reading, warnings, limits.maxNumbers, (n) => {
             rows = n;
             if (n % 5000 === 0) progress(n, total);
           }));
           progress(rows, total);
-          await repo.classifyStaging(client, id, importScope(run), settings.createOperatorsUnder ?? null);
+          await repo.classifyStaging(client, id, importScope(run));
           const counts = await repo.stagingReport(client, id);
           const relevant = relevantWarnings(warnings, settings.mapping ?? []);
           const report: ImportReport = { rows, ...counts, numbers, warnings: relevant.slice(0, warningsKept), warningCount: relevant.length };
@@ -212,6 +213,26 @@ export async function runCheck(db: Db, id: number, limits: ImportLimits, progres
   }
 }
 
+/**
+ * Operators by name, ignoring case, among those the import's scope may use. A name no
+ * operator has is created on commit when the mapping asked for it; a name of several
+ * (an admin's import, two resellers' operators) is refused rather than guessed.
+ */
+async function operatorLookup(db: Db, run: ImportRun): Promise<OperatorLookup> {
+  const byName = new Map<string, number[]>();
+  for (const operator of await repo.operatorNames(db, importScope(run))) {
+    const key = operator.name.toLowerCase();
+    byName.set(key, [...(byName.get(key) ?? []), operator.id]);
+  }
+  const create = run.settings.createOperatorsUnder !== undefined;
+  return (name) => {
+    const ids = byName.get(name.toLowerCase()) ?? [];
+    if (ids.length === 1) return { id: ids[0]! };
+    if (ids.length > 1) return { reason: "ambiguous_operator", detail: `${ids.length} operators have this name.` };
+    return create ? { create: true } : { reason: "unknown_operator", detail: `No operator is named “${name.slice(0, 60)}”.` };
+  };
+}
+
 const numberWarnings = new Set(["number", "zero-padded-number", "long-number"]);
 
 /** A number stored as a number matters in the DID column only; elsewhere (hold days) it is what was meant. */
@@ -220,8 +241,7 @@ function relevantWarnings(warnings: ImportWarning[], mapping: readonly ImportFie
 }
 
 /** The staging rows of the whole file; `onRow` hears the count of file rows read so far. */
-async function* stagedRows(file: string, settings: ImportSettings, warnings: ImportWarning[], maxNumbers: number, onRow: (rows: number) => void): AsyncIterable<StagingRow> {
-  const mapping = settings.mapping ?? [];
+async function* stagedRows(file: string, settings: ImportSettings, reading: RowReading, warnings: ImportWarning[], maxNumbers: number, onRow: (rows: number) => void): AsyncIterable<StagingRow> {
   let numbers = 0;
   let rows = 0;
   let header: string[] | undefined;
@@ -236,7 +256,7 @@ async function* stagedRows(file: string, settings: ImportSettings, warnings: Imp
     if (header && row.cells.length > header.length) {
       warnings.push({ row: row.row, column: header.length + 1, code: "extra-cells", message: `The row has ${row.cells.length} cells, the header ${header.length}: check that its values are in the right columns.` });
     }
-    for (const staged of stagingRows(row, mapping, settings.defaults, Math.max(maxNumbers - numbers, 1))) {
+    for (const staged of stagingRows(row, reading, Math.max(maxNumbers - numbers, 1))) {
       if (++numbers > maxNumbers) throw new ImportFileError(`The file holds more than ${maxNumbers.toLocaleString("en-US")} numbers, the most one import takes. Split it into several files.`);
       yield staged;
     }
