@@ -42,7 +42,10 @@ t.test("a background import", async (t) => {
     const doc = html(page.body);
     t.match(text(doc.querySelector("#import-progress")), /Checking the file/);
     t.equal(doc.querySelector("#import-progress")?.getAttribute("hx-get"), `/imports/${id}/progress`, "htmx polls the progress fragment");
-    t.match(page.body, /<noscript><meta http-equiv="refresh" content="2"><\/noscript>/, "without JavaScript the page refreshes itself");
+    t.match(page.body, new RegExp(`<noscript><meta http-equiv="refresh" content="2; url=/imports/${id}/progress"></noscript>`), "without JavaScript the page refreshes itself");
+    const plain = await admin.inject({ url: `/imports/${id}/progress` });
+    t.match(plain.body, /<html/, "the progress address is a whole page without htmx");
+    t.match(plain.body, /http-equiv="refresh"/, "that keeps refreshing while the step runs");
     const fragment = await admin.inject({ url: `/imports/${id}/progress`, headers: htmx });
     t.notMatch(fragment.body, /<html/);
     t.ok(fragment.body.length < 2000, `the progress fragment is small (${fragment.body.length} bytes)`);
@@ -56,6 +59,11 @@ t.test("a background import", async (t) => {
 
     t.equal((await post(`/imports/${id}/commit`, { _csrf: admin.csrfToken })).statusCode, 303);
     t.equal(await until(id, "done"), "done");
+    const run = await db.importRun.findUniqueOrThrow({ where: { id } });
+    const landed = await admin.inject({ url: `/imports/${id}/progress`, headers: htmx });
+    t.equal(landed.headers["hx-redirect"], `/dids?batch=${run.operationId}`, "when the commit is over, the poll opens the imported DIDs");
+    const landedPlain = await admin.inject({ url: `/imports/${id}/progress` });
+    t.equal(landedPlain.headers.location, `/dids?batch=${run.operationId}`, "and so does the refreshing page");
     t.equal(await db.did.count({ where: { tag: "bg" } }), rows);
     const list = html((await admin.inject({ url: "/imports" })).body);
     t.match(text(list.querySelector("table.list tbody tr")), /large\.csv admin .* 30,000 30,000 0 Imported/);

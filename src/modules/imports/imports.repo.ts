@@ -4,6 +4,7 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
+import { setImmediate } from "node:timers/promises";
 import { Readable } from "node:stream";
 import type pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
@@ -182,6 +183,9 @@ export async function withStaging<T>(client: pg.PoolClient, importId: number, wo
           if (batch.length === copyBatchRows) {
             yield `${batch.join("\n")}\n`;
             batch = [];
+            // Reading and converting rows is all promises, which never let I/O in: a turn of
+            // the event loop per batch keeps the app's requests answered while a job runs.
+            await setImmediate();
           }
         }
         if (batch.length > 0) yield `${batch.join("\n")}\n`;

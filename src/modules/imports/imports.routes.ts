@@ -150,19 +150,30 @@ export default async function importRoutes(app: FastifyInstance) {
     return renderStep(request, reply, id);
   });
 
-  // The progress bar's fragment, polled by htmx every second. While the step runs it is a
-  // few hundred bytes; when the step is over it is the next step, swapped into the page.
+  // The progress bar's fragment, polled by htmx every second; without JavaScript, the page
+  // refreshes itself to this address. While the step runs it is the bar (a few hundred
+  // bytes, or the page around it); when the check is over, the report; when the commit
+  // is over, the inventory filtered to the imported DIDs.
   app.get<{ Params: { id: string } }>("/imports/:id/progress", write, async (request, reply) => {
     const id = await importIdOr400(request, reply);
     if (id === undefined) return reply;
     const run = await service.findImport(app.db, request.actor!.scope, id);
     if (!run) return importNotFound(request, reply);
     if (run.state === "checking" || run.state === "importing") {
-      return reply.render({ page: "imports/show", fragment: "imports/_progress" }, { title: `Import ${run.fileName}`, tab: "imports", run, progress: await progressOf(run) });
+      return reply.render({ page: "imports/show", fragment: "imports/_progress" }, { ...(await stepView(request, run)) });
     }
-    if (request.wantsFragment) reply.header("hx-retarget", "#import-step").header("hx-reswap", "innerHTML");
+    if (run.state === "done" && run.operationId !== null) return showImported(reply, run);
+    if (!request.wantsFragment) return reply.redirect(`/imports/${id}`, 303);
+    reply.header("hx-retarget", "#import-step").header("hx-reswap", "innerHTML").header("hx-push-url", `/imports/${id}`);
     return renderStep(request, reply, id);
   });
+
+  /** After the commit: the inventory, filtered to exactly this import. */
+  const showImported = (reply: FastifyReply, run: ImportRun) => {
+    const created = run.report?.created ?? 0;
+    reply.setFlash(`Imported ${created.toLocaleString("en-US")} ${created === 1 ? "DID" : "DIDs"} from ${run.fileName}.`);
+    return reply.redirectAfterPost(`/dids?batch=${run.operationId}`);
+  };
 
   app.post<{ Params: { id: string }; Body: Body }>("/imports/:id/mapping", { bodyLimit: smallFormBodyLimit }, async (request, reply) => {
     const id = await importIdOr400(request, reply);
@@ -199,9 +210,7 @@ export default async function importRoutes(app: FastifyInstance) {
     if (outcome.kind === "started") app.jobs.wake();
     if (outcome.kind === "committed") {
       const run = await service.findImport(app.db, request.actor!.scope, id);
-      const created = run?.report?.created ?? 0;
-      reply.setFlash(`Imported ${created.toLocaleString("en-US")} ${created === 1 ? "DID" : "DIDs"} from ${run?.fileName ?? "the file"}.`);
-      return reply.redirectAfterPost(`/dids?batch=${run?.operationId}`);
+      if (run?.operationId != null) return showImported(reply, run);
     }
     return showAfterPost(request, reply, id);
   });
