@@ -8,6 +8,7 @@ import { buildTestApp, form, html, tableRows, text, htmx, type Browser } from ".
 import { auditEventsAfter, lastAuditEventId } from "../helpers/audit.js";
 import { makeDids, makeOperator, makeReseller } from "../helpers/factories.js";
 import { multipart } from "../helpers/multipart.js";
+import { purgeStaleImports } from "../../src/modules/imports/imports.service.js";
 
 const bom = "\uFEFF";
 
@@ -173,7 +174,12 @@ t.test("imports", async (t) => {
     t.equal(refused.statusCode, 422);
     t.match(text(html(refused.body).querySelector("#create_operators_under-error")), /only under your own reseller/);
 
-    await post(seller, `/imports/${id}/mapping`, { col_0: "did", col_1: "operator", header: "1", delimiter: "comma", action: "check", create_operators_under: String(acme.id), _csrf: seller.csrfToken });
+    await post(seller, `/imports/${id}/mapping`, { col_0: "did", col_1: "operator", header: "1", delimiter: "comma", action: "check", _csrf: seller.csrfToken });
+    // The report offers to create the unknown operators: its form carries the mapping.
+    const offer = html((await seller.inject({ url: `/imports/${id}` })).body).querySelector(`form[action="/imports/${id}/mapping"]`)!;
+    t.same(offer.querySelectorAll("#r-create-operators option").map((o) => text(o)), ["Acme"], "under the user's own reseller only");
+    const fields = Object.fromEntries(offer.querySelectorAll("input, select").map((i) => [i.getAttribute("name")!, i.getAttribute("value") ?? i.querySelector("option")?.getAttribute("value") ?? ""]));
+    t.equal((await post(seller, `/imports/${id}/mapping`, fields)).statusCode, 303);
     report = html((await seller.inject({ url: `/imports/${id}` })).body);
     t.match(text(report), /2 operators will be created: Foreign Telecom, New Carrier/);
     await post(seller, `/imports/${id}/commit`, { _csrf: seller.csrfToken });
@@ -262,6 +268,29 @@ t.test("imports", async (t) => {
     t.equal(cancelled.statusCode, 303, "a cancelled import cannot be committed: its page says so");
     t.match(text(html((await admin.inject({ url: `/imports/${id}` })).body)), /cancelled; nothing was imported/);
     t.equal(await db.did.count({ where: { number: "380447000001" } }), 0);
+  });
+
+  t.test("numbers someone creates between the check and the commit are skipped and counted", async (t) => {
+    const id = importIdOf((await upload(admin, { name: "race.csv", content: "DID,Operator\n380449100001,Kyivstar\n380449100002,Kyivstar\n" })).headers.location);
+    await post(admin, `/imports/${id}/mapping`, { col_0: "did", col_1: "operator", header: "1", delimiter: "comma", action: "check", _csrf: admin.csrfToken });
+    await makeDids(db, kyivstar.id, ["380449100002"]);
+    t.equal((await post(admin, `/imports/${id}/commit`, { _csrf: admin.csrfToken })).statusCode, 303);
+    const page = html((await admin.inject({ url: `/imports/${id}` })).body);
+    t.match(text(page.querySelector(".notice")), /Imported 1 DID .*; 1 was created by someone else after the check and skipped/);
+    const run = await db.importRun.findUniqueOrThrow({ where: { id }, include: { operation: true } });
+    t.same([run.operation?.didCount, run.operation?.skippedCount], [1, 1]);
+  });
+
+  t.test("abandoned imports are cancelled after a week and lose their file", async (t) => {
+    const id = importIdOf((await upload(admin, { name: "old.csv", content: "DID\n380449200001\n" })).headers.location);
+    t.ok((await db.importFileChunk.count({ where: { importId: id } })) > 0);
+    t.same(await purgeStaleImports(db), { cancelled: 0, cleared: 0 }, "a fresh import is left alone");
+    const later = new Date(Date.now() + 8 * 24 * 3600 * 1000);
+    const purged = await purgeStaleImports(db, later);
+    t.ok(purged.cancelled >= 1);
+    const run = await db.importRun.findUniqueOrThrow({ where: { id } });
+    t.same([run.state, run.error], ["cancelled", "Cancelled: not finished within a week."]);
+    t.equal(await db.importFileChunk.count({ where: { importId: id } }), 0, "its file is gone");
   });
 
   t.test("support may not import", async (t) => {

@@ -5,7 +5,7 @@
 import type { JobHandler } from "../../jobs/job-worker.js";
 import type { Caller } from "../../shared/actor.js";
 import type { Db } from "../../db/prisma.js";
-import { checkJobKind, commitJobKind, failImport, failInterruptedImport, runCheck, runCommit, type ImportLimits } from "./imports.service.js";
+import { checkJobKind, commitJobKind, failImport, failInterruptedImport, purgeStaleImports, runCheck, runCommit, type ImportLimits } from "./imports.service.js";
 
 interface ImportJobPayload {
   importId: number;
@@ -27,6 +27,15 @@ async function failingImport(db: Db, importId: number, step: () => Promise<unkno
 export function importJobHandlers(limits: ImportLimits): Record<string, JobHandler> {
   const interrupted: JobHandler["interrupted"] = async (tx, job) => failInterruptedImport(tx, payloadOf(job.payload).importId);
   return {
+    // Daily; running it twice or again after an interruption does no harm.
+    "import-purge": {
+      onInterrupted: "retry",
+      maxAttempts: 3,
+      repeatEveryMs: 24 * 3_600_000,
+      run: async (ctx, db) => {
+        ctx.log.info(await purgeStaleImports(db), "stale imports purged");
+      },
+    },
     [checkJobKind]: {
       onInterrupted: "fail",
       maxAttempts: 1,

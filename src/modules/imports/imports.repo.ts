@@ -355,6 +355,21 @@ export async function dropImportWorkData(tx: DbOrTx, importId: number, keepRejec
   await tx.$executeRaw`DELETE FROM import_file_chunk WHERE import_id = ${importId}`;
 }
 
+/**
+ * Imports at the mapping step, checked or failed, untouched since `unfinishedBefore`, are
+ * cancelled and their file and staging go; done ones lose their rejected rows after
+ * `doneBefore`. The import rows themselves stay, for the list and the audit log.
+ */
+export async function purgeStaleImports(db: Db, unfinishedBefore: Date, doneBefore: Date): Promise<{ cancelled: number; cleared: number }> {
+  return db.$transaction(async (tx) => {
+    const stale = await tx.importRun.findMany({ where: { state: { in: ["uploaded", "checked", "failed"] }, updatedAt: { lt: unfinishedBefore } }, select: { id: true } });
+    for (const { id } of stale) await dropImportWorkData(tx, id, false);
+    await tx.importRun.updateMany({ where: { id: { in: stale.map((s) => s.id) } }, data: { state: "cancelled", error: "Cancelled: not finished within a week.", finishedAt: new Date(), updatedAt: new Date() } });
+    const cleared = await tx.$executeRaw`DELETE FROM import_row r USING import_run i WHERE i.id = r.import_id AND i.state = 'done' AND i.finished_at < ${doneBefore}`;
+    return { cancelled: stale.length, cleared };
+  });
+}
+
 /** For the progress bar of a CSV: its line count, read fast from the file. */
 export async function countLines(path: string): Promise<number> {
   let lines = 0;

@@ -133,7 +133,7 @@ export default async function importRoutes(app: FastifyInstance) {
       return { ...base, preview, importFields, fieldLabels, delimiterLabels, delimiterCode, resellers: await resellerChoices(request) };
     }
     if (run.state === "checking" || run.state === "importing") return { ...base, progress: await progressOf(run) };
-    if (run.state === "checked") return { ...base, resellers: await resellerChoices(request) };
+    if (run.state === "checked") return { ...base, delimiterCode, resellers: await resellerChoices(request) };
     return base;
   };
 

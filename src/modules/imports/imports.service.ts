@@ -336,6 +336,17 @@ export async function failImport(db: DbOrTx, importId: number): Promise<void> {
   await repo.updateImport(db, importId, { state: "failed", jobId: null, error: "This step failed unexpectedly, so nothing was written. Start again; if it fails again, tell your administrator." });
 }
 
+/** An import left unfinished this long is cancelled and its file deleted. */
+export const unfinishedImportDays = 7;
+/** A finished import's rejected rows are kept this long for their download. */
+export const rejectedRowsDays = 30;
+
+/** Housekeeping (a daily job): stored files of abandoned imports, old rejected rows. */
+export async function purgeStaleImports(db: Db, now = new Date()): Promise<{ cancelled: number; cleared: number }> {
+  const day = 24 * 3600 * 1000;
+  return repo.purgeStaleImports(db, new Date(now.getTime() - unfinishedImportDays * day), new Date(now.getTime() - rejectedRowsDays * day));
+}
+
 export async function findImport(db: Db, scope: Scope, id: number) {
   return repo.findImport(db, scope, id);
 }
