@@ -21,6 +21,7 @@ import viewPlugin from "./plugins/view.js";
 import auditRoutes from "./modules/audit/audit.routes.js";
 import authRoutes from "./modules/auth/auth.routes.js";
 import didRoutes from "./modules/dids/dids.routes.js";
+import exportRoutes from "./modules/exports/exports.routes.js";
 import importRoutes from "./modules/imports/imports.routes.js";
 import operatorRoutes from "./modules/operators/operators.routes.js";
 import resellerRoutes from "./modules/resellers/resellers.routes.js";
@@ -134,6 +135,7 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   app.get("/dialog/close", (_request, reply) => reply.type("text/html; charset=utf-8").send(""));
   await app.register(authRoutes, { config, deviceKey: await sharedSecret(db, "known-device-key") });
   await app.register(didRoutes);
+  await app.register(exportRoutes);
   await app.register(importRoutes);
   await app.register(operatorRoutes);
   await app.register(resellerRoutes);

@@ -10,6 +10,7 @@ export type Tx = Prisma.TransactionClient;
 export type DbOrTx = PrismaClient | Prisma.TransactionClient;
 
 const pools = new WeakMap<object, pg.Pool>();
+const connectionStrings = new WeakMap<object, string>();
 
 export function createPrismaClient(connectionString: string, poolSize = 10): PrismaClient {
   // Our own pool, handed to Prisma, so that the per-request session check can use it
@@ -17,7 +18,15 @@ export function createPrismaClient(connectionString: string, poolSize = 10): Pri
   const pool = new pg.Pool({ connectionString, max: poolSize });
   const client = new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
   pools.set(client, pool);
+  connectionStrings.set(client, connectionString);
   return client;
+}
+
+/** The database a client made by createPrismaClient talks to, for a pool of another kind on it. */
+export function connectionStringOf(db: Db): string {
+  const connectionString = connectionStrings.get(db);
+  if (connectionString === undefined) throw new Error("connectionStringOf needs a client made by createPrismaClient");
+  return connectionString;
 }
 
 /**

@@ -48,6 +48,11 @@ t.test("access", async (t) => {
     t.match(text(html((await request("resellerA", { url: "/dids" })).body).querySelector(".summary")), /^3 DIDs/, "the count too");
     t.match(text(html((await request("resellerB", { url: "/dids?contains=0000" })).body).querySelector(".summary")), /^2 DIDs/);
 
+    const exported = async (who: Who, url: string) => (await request(who, { url })).body.split("\r\n").slice(1, -1).map((line) => line.split(",")[3]).sort();
+    t.same(await exported("support", "/dids/export"), ["15551000001", "15551000002", "380441000001", "380441000002", "380441000003"], "exports too");
+    t.same(await exported("resellerA", "/dids/export"), ["380441000001", "380441000002", "380441000003"]);
+    t.same(await exported("resellerB", "/dids/export?tag=shared-tag"), ["15551000001", "15551000002"]);
+
     const page = html((await request("resellerA", { url: "/dids" })).body);
     t.same(page.querySelectorAll("#s-operator option").map((o) => text(o)), ["Any", "Operator A (Reseller A)"], "filter choices are scoped");
     t.same(page.querySelectorAll("#s-reseller option").map((o) => text(o)), ["Any", "Reseller A"]);
@@ -118,6 +123,9 @@ t.test("access", async (t) => {
     { method: "GET", route: "/account/password", url: () => "/account/password", expect: statuses(303, 200, 200, 200, 200) },
     { method: "POST", route: "/account/password", url: () => "/account/password", body: () => ({ current: "not it", password: "x", repeat: "x" }), expect: statuses(303, 422, 422, 422, 422) },
     { method: "GET", route: "/dids", url: () => "/dids", expect: statuses(303, 200, 200, 200, 200) },
+    { method: "GET", route: "/dids/export", url: () => "/dids/export", expect: statuses(303, 200, 200, 200, 200) },
+    // Another reseller's ticked DID is not there: resellerB gets a file with the header only.
+    { method: "POST", route: "/dids/export", url: bulkUrl("/dids/export"), body: bulk(), expect: statuses(303, 200, 200, 200, 200) },
     { method: "GET", route: "/dids/new", url: () => "/dids/new", expect: statuses(303, 200, 200, 200, 403) },
     { method: "POST", route: "/dids/new", url: () => "/dids/new", body: () => ({ numbers: `4931${String(++serial).padStart(6, "0")}`, operator: String(opA.id) }), expect: statuses(303, 303, 303, 422, 403) },
     { method: "GET", route: "/dids/:id", url: () => `/dids/${a1!.id}`, expect: statuses(303, 200, 200, 404, 200) },

@@ -164,6 +164,14 @@ export function hiddenSearchFields(query: DidListQuery): [string, string][] {
   return [...listSearchParams(query, { page: 1 })].filter(([name]) => kept.has(name));
 }
 
+/**
+ * The whole search (every filter and the sort; not the page or its size) as hidden fields,
+ * for a form that acts on the search elsewhere: the export.
+ */
+export function searchFields(query: DidListQuery): [string, string][] {
+  return [...listSearchParams(query, { page: 1, per: defaultListQuery.per })];
+}
+
 export function listUrl(query: DidListQuery, overrides: Partial<Omit<DidListQuery, "filter">> = {}): string {
   const search = listSearchParams(query, overrides).toString();
   return search ? `/dids?${search}` : "/dids";

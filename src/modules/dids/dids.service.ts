@@ -21,8 +21,12 @@ import * as repo from "./dids.repo.js";
 
 export const conflictListLimit = 50;
 const operatorGone = "That operator does not exist (any more). Choose another.";
-/** Everything the inventory page and its fragment show for one URL. */
-export async function didListPage(db: Db, actor: Actor, rawQuery: Record<string, unknown>) {
+/**
+ * A list URL's query, parsed and checked as the inventory page checks it: its operator,
+ * reseller, client and batch must exist in the scope. With the search form's choices. The
+ * page and the export both read a URL through here, so they answer the same URL alike.
+ */
+export async function checkedListQuery(db: Db, actor: Actor, rawQuery: Record<string, unknown>) {
   const { scope } = actor;
   const parsed = parseDidListQuery(rawQuery);
   const errors: FieldErrors = parsed.ok ? {} : { ...parsed.errors };
@@ -34,9 +38,14 @@ export async function didListPage(db: Db, actor: Actor, rawQuery: Record<string,
   if (clientId !== undefined && !clients.some((c) => c.id === clientId)) errors.client = `There is no client with ID ${clientId}.`;
   const batch = batchId !== undefined ? await repo.findBatch(db, scope, batchId) : undefined;
   if (batchId !== undefined && !batch) errors.batch = `There is no creation batch ${batchId}.`;
-  const valid = Object.keys(errors).length === 0;
-  const { rows, total } = valid ? await repo.listDids(db, scope, query) : { rows: [], total: 0 };
-  return { valid, errors, query, rows, total, operators, resellers, clients, batch };
+  return { valid: Object.keys(errors).length === 0, errors, query, operators, resellers, clients, batch };
+}
+
+/** Everything the inventory page and its fragment show for one URL. */
+export async function didListPage(db: Db, actor: Actor, rawQuery: Record<string, unknown>) {
+  const checked = await checkedListQuery(db, actor, rawQuery);
+  const { rows, total } = checked.valid ? await repo.listDids(db, actor.scope, checked.query) : { rows: [], total: 0 };
+  return { ...checked, rows, total };
 }
 
 export type CreateDidsResult =

@@ -1,0 +1,110 @@
+// The export's file writers without a database: formula neutralising, the file name, and
+// streams that read their rows only as fast as they are read and fail loudly mid-way.
+import t from "tap";
+import ExcelJS from "exceljs";
+import { exportFile, exportFileName, neutraliseCell } from "../../src/modules/exports/export-files.js";
+import type { DidExportRow } from "../../src/modules/dids/dids.repo.js";
+
+const row = (i: number): DidExportRow => ({
+  id: i,
+  number: `380441${String(i).padStart(6, "0")}`,
+  status: "in_stock",
+  operator: "Kyivstar",
+  reseller: "Acme",
+  afterHold: "in_stock",
+  holdDays: 0,
+  tag: null,
+  notes: "some notes",
+  client: null,
+  account: null,
+  package: null,
+  created: "2026-11-27 08:12:34",
+});
+
+/**
+ * Rows without end, counting how many were taken; `failAt` throws there instead. Like the
+ * cursor, it hands them over in batches of 1,000, waiting for the next turn between two.
+ */
+function rows(counter: { taken: number; closed: boolean }, failAt = Infinity): AsyncIterable<DidExportRow> {
+  return (async function* () {
+    try {
+      for (let i = 1; ; i++) {
+        if (i === failAt) throw new Error("the database went away");
+        if (i % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
+        counter.taken = i;
+        yield row(i);
+      }
+    } finally {
+      counter.closed = true;
+    }
+  })();
+}
+
+t.test("neutraliseCell: what a spreadsheet would run as a formula gets a leading quote", async (t) => {
+  for (const [value, expected] of [
+    ["=1+1", "'=1+1"],
+    ["+33 1 23", "'+33 1 23"],
+    ["-5", "'-5"],
+    ["@SUM(A1)", "'@SUM(A1)"],
+    ["\tcmd", "'\tcmd"],
+    ["\rcmd", "'\rcmd"],
+    ["'=x", "''=x"],
+    ["''+x", "'''+x"],
+  ]) t.equal(neutraliseCell(value!), expected, JSON.stringify(value));
+  for (const value of ["", "plain", "a=b", "'quoted", " =space first", "\nline", "380441234567", "Lumière"]) t.equal(neutraliseCell(value), value, `${JSON.stringify(value)} unchanged`);
+  // The importer's inverse: one leading quote off a value matching /^'+[=+\-@\t\r]/.
+  const undo = (text: string) => (/^'+[=+\-@\t\r]/.test(text) ? text.slice(1) : text);
+  for (const value of ["=1", "'=1", "''=1", "'plain", "-", "'", "''"]) t.equal(undo(neutraliseCell(value)), value, `${JSON.stringify(value)} round-trips`);
+});
+
+t.test("the file name carries the date and time, in UTC", async (t) => {
+  t.equal(exportFileName("csv", new Date("2026-11-27T08:12:59.999Z")), "dids-2026-11-27-0812.csv");
+  t.equal(exportFileName("xlsx", new Date("2026-01-02T23:05:00Z")), "dids-2026-01-02-2305.xlsx");
+});
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+for (const format of ["csv", "xlsx"] as const) {
+  t.test(`${format}: rows are taken only as the file is read`, async (t) => {
+    const counter = { taken: 0, closed: false };
+    const file = exportFile(format, rows(counter));
+    file.once("data", () => file.pause());
+    // The buffers between the rows and the reader fill up, then nothing moves.
+    let held = -1;
+    for (let i = 0; i < 30 && counter.taken !== held; i++) {
+      held = counter.taken;
+      await pause(150);
+    }
+    t.ok(held > 0 && held < 20_000, `a few chunks ahead of the reader (${held} rows)`);
+    await pause(300);
+    t.equal(counter.taken, held, "a reader that stops, stops the rows");
+    file.destroy();
+    await pause(50);
+    t.ok(counter.closed, "a destroyed file stops its rows");
+  });
+
+  t.test(`${format}: an error half-way fails the stream`, async (t) => {
+    const counter = { taken: 0, closed: false };
+    const file = exportFile(format, rows(counter, 1200));
+    let bytes = 0;
+    file.on("data", (chunk: Buffer) => (bytes += chunk.length));
+    const error = await new Promise<Error>((resolve) => file.on("error", resolve));
+    t.match(error.message, "the database went away");
+    if (format === "csv") t.ok(bytes > 0, "after some of the file was out");
+  });
+}
+
+t.test("xlsx: a whole file, read back", async (t) => {
+  const list = [row(1), { ...row(2), notes: "=cmd", tag: "+x", client: "Hotel", account: "desk", status: "active" as const, holdDays: 7 }];
+  const chunks: Buffer[] = [];
+  for await (const chunk of exportFile("xlsx", (async function* () { yield* list; })())) chunks.push(chunk as Buffer);
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(Buffer.concat(chunks) as unknown as ArrayBuffer);
+  const sheet = workbook.getWorksheet("DIDs")!;
+  t.equal(sheet.rowCount, 3);
+  t.equal(sheet.getRow(1).font?.bold, true, "a bold header");
+  t.match(sheet.views[0], { state: "frozen", ySplit: 1 }, "frozen under the header");
+  const values = sheet.getRow(3).values as ExcelJS.CellValue[];
+  t.same(values.slice(1, 12), [2, "Active", "Kyivstar", "380441000002", "+x", "=cmd", "Hotel", "desk", "Acme", "In stock", 7]);
+  t.equal(sheet.getRow(3).getCell(6).type, ExcelJS.ValueType.String, "a string, not a formula");
+});
