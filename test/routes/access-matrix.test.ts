@@ -151,7 +151,8 @@ t.test("access", async (t) => {
     { method: "GET", route: "/imports/new", url: () => "/imports/new", expect: statuses(303, 200, 200, 200, 403) },
     { method: "POST", route: "/imports", url: () => "/imports", body: () => ({ header: "1" }), expect: statuses(303, 422, 422, 422, 403) },
     { method: "GET", route: "/imports/:id", url: () => `/imports/${checkedImport}`, expect: statuses(303, 200, 200, 404, 403) },
-    { method: "GET", route: "/imports/:id/progress", url: () => `/imports/${checkedImport}/progress`, expect: statuses(303, 200, 200, 404, 403) },
+    // A step that is over: the progress address forwards to the import's page.
+    { method: "GET", route: "/imports/:id/progress", url: () => `/imports/${checkedImport}/progress`, expect: statuses(303, 303, 303, 404, 403) },
     { method: "GET", route: "/imports/:id/rejected.csv", url: () => `/imports/${checkedImport}/rejected.csv`, expect: statuses(303, 200, 200, 404, 403) },
     { method: "POST", route: "/imports/:id/mapping", url: () => `/imports/${mappingImport}/mapping`, body: () => ({ col_0: "did", header: "1", delimiter: "comma", action: "preview" }), expect: statuses(303, 200, 200, 404, 403) },
     // At the mapping step there is nothing to commit: the import's page says where it is.

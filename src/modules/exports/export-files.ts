@@ -6,6 +6,7 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import ExcelJS from "exceljs";
 import { statusLabels, type DidStatus } from "../dids/did-filters.js";
 import type { DidExportRow } from "../dids/dids.repo.js";
+import { neutraliseCell } from "../../shared/csv-cells.js";
 
 export const exportFormats = ["csv", "xlsx"] as const;
 export type ExportFormat = (typeof exportFormats)[number];
@@ -45,17 +46,6 @@ export const exportColumns: readonly { header: string; key: keyof DidExportRow; 
   { header: "Package", key: "package", kind: "text", width: 18 },
   { header: "Created (UTC)", key: "created", kind: "time", width: 19 },
 ];
-
-/**
- * Free text that a spreadsheet would read as a formula, or as its start (OWASP's list: =,
- * +, -, @, tab, carriage return), gets a leading single quote, which makes the spreadsheet
- * show it as text. Text that already starts with quotes before such a character gets one
- * more, so the rule can be undone exactly: an import removes one leading quote from a value
- * matching /^'+[=+\-@\t\r]/ and gets back what was stored.
- */
-export function neutraliseCell(text: string): string {
-  return /^'*[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-}
 
 /** dids-2026-11-27-0812.csv: the moment of the export, in UTC like every time the app shows. */
 export function exportFileName(format: ExportFormat, at: Date): string {

@@ -7,7 +7,7 @@ import type { FastifyBaseLogger } from "fastify";
 import QueryStream from "pg-query-stream";
 import { stringify } from "csv-stringify";
 import { withPgClient, type Db } from "../../db/prisma.js";
-import { neutraliseFormula } from "../../shared/csv-cells.js";
+import { neutraliseCell } from "../../shared/csv-cells.js";
 import { reasonLabels, type RejectReason } from "./import-rows.js";
 import { rejectedRowsSql } from "./imports.repo.js";
 
@@ -33,7 +33,7 @@ export function rejectedRowsCsv(db: Db, importId: number, log: FastifyBaseLogger
     objectMode: true,
     transform(r: RejectedRow, _encoding, done) {
       // Values as the file had them, made inert for spreadsheets (an invalid DID is free text too).
-      const safe = (value: string | null) => (value === null ? "" : neutraliseFormula(value));
+      const safe = (value: string | null) => (value === null ? "" : neutraliseCell(value));
       done(null, [r.row, safe(r.number), safe(r.operator_name), safe(r.status), safe(r.after_hold), safe(r.hold_days), safe(r.tag), safe(r.notes), reasonLabels[r.reason], safe(r.detail)]);
     },
   });

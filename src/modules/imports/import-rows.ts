@@ -2,6 +2,7 @@
 // cell gives several), each with the values to create it with, or the reason it cannot
 // be. What needs the database (repeats, existing numbers, operators) is decided later, in
 // SQL over all the rows at once (imports.repo.ts).
+import { restoreNeutralisedCell } from "../../shared/csv-cells.js";
 import { clip } from "../../shared/field-errors.js";
 import { notesMaxLength, tagMaxLength, statusLabels, type DidStatus } from "../dids/did-filters.js";
 import { afterHoldStatuses, createStatuses, maxHoldDays } from "../dids/did-forms.js";
@@ -86,14 +87,21 @@ export interface RowReading {
   mapping: readonly ImportField[];
   defaults: ImportDefaults;
   operatorByName: OperatorLookup;
+  /** CSV: free text that starts with a quote before = + - @ was neutralised against formulas (as the export writes it): one quote comes off. */
+  restoreQuotes: boolean;
 }
 
+const freeText: ReadonlySet<ImportField> = new Set(["operator", "tag", "notes"]);
+
 /** The cells of a row by meaning; a short row's missing cells are empty. */
-function cellsByField(cells: string[], mapping: readonly ImportField[]): Cells {
+function cellsByField(cells: string[], reading: RowReading): Cells {
   const byField: Cells = {};
+  const { mapping } = reading;
   for (let column = 0; column < mapping.length; column++) {
     const field = mapping[column]!;
-    if (field !== "ignore") byField[field] = (cells[column] ?? "").trim();
+    if (field === "ignore") continue;
+    const text = (cells[column] ?? "").trim();
+    byField[field] = reading.restoreQuotes && freeText.has(field) ? restoreNeutralisedCell(text) : text;
   }
   return byField;
 }
@@ -170,7 +178,7 @@ function staged(row: number, number: string | null, v: RowValues, reason = v.rea
  * import; the caller lowers it by the numbers returned.
  */
 export function stagingRows(fileRow: ImportRow, reading: RowReading, numbersLeft: number): StagingRow[] {
-  const cells = cellsByField(fileRow.cells, reading.mapping);
+  const cells = cellsByField(fileRow.cells, reading);
   const values = rowValues(cells, reading);
   const didCell = cells.did ?? "";
   const invalid = (detail: string) => [staged(fileRow.row, didCell || null, values, "invalid_number", detail)];

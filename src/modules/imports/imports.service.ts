@@ -188,7 +188,7 @@ export async function runCheck(db: Db, id: number, limits: ImportLimits, progres
     const report = await withStoredFile(db, run, async (file) => {
       const total = settings.file.kind === "csv" ? await repo.countLines(file) : undefined;
       progress(0, total);
-      const reading: RowReading = { mapping: settings.mapping ?? [], defaults: settings.defaults, operatorByName: await operatorLookup(db, run) };
+      const reading: RowReading = { mapping: settings.mapping ?? [], defaults: settings.defaults, operatorByName: await operatorLookup(db, run), restoreQuotes: settings.file.kind === "csv" };
       return withPgClient(db, (client) =>
         repo.withStaging(client, id, async (copy) => {
           const numbers = await copy(stagedRows(file, settings, reading, warnings, limits.maxNumbers, (n) => {
