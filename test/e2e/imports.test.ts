@@ -2,8 +2,11 @@
 // upload a file, see the columns mapped, check, import, land on the imported DIDs. Every
 // step runs as a background job here, so the progress bar is part of the path: with
 // JavaScript it polls and swaps the next step in place; without, the page refreshes
-// itself until the step is over. axe checks each new view.
+// itself until the step is over. Then the imported DIDs are exported again. axe checks
+// each new view.
+import { readFile } from "node:fs/promises";
 import t from "tap";
+import { parse } from "csv-parse/sync";
 import { jobHandlers } from "../../src/jobs/job-handlers.js";
 import { startJobWorker } from "../../src/jobs/job-worker.js";
 import { makeOperator, makeReseller } from "../helpers/factories.js";
@@ -13,7 +16,7 @@ const browser = await launchBrowser(t);
 const quietLog = { info() {}, warn() {}, error() {}, child() { return quietLog; } };
 
 for (const mode of jsModes) {
-  t.test(`import a CSV: upload, map, check, import, see the DIDs (${mode.name})`, async (t) => {
+  t.test(`import a CSV: upload, map, check, import, see the DIDs, export them (${mode.name})`, async (t) => {
     const server = await startServer(t, { importInlineMaxBytes: 0 });
     const { db } = server;
     const worker = startJobWorker(db, jobHandlers(server.config), { pollIntervalMs: 100, log: quietLog });
@@ -62,6 +65,14 @@ for (const mode of jsModes) {
     t.same((await shownNumbers(page)).sort(), ["380441000001", "380441000002", "380441000003"]);
     t.match(await textOf(page, ".notice"), /imported together/);
     if (mode.javaScript) await expectNoAxeViolations(t, page, "the imported DIDs");
+
+    // And out again: the export of this search holds exactly the imported DIDs.
+    const [exported] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export", exact: true }).click()]);
+    t.equal(await exported.failure(), null, "the export downloaded");
+    const rows = parse(await readFile((await exported.path())!), { bom: true }) as string[][];
+    const didColumn = rows[0]!.indexOf("DID");
+    t.same(rows.slice(1).map((row) => row[didColumn]).sort(), ["380441000001", "380441000002", "380441000003"]);
+    t.equal(new URL(page.url()).pathname, "/dids", "the page stays where it was");
 
     await page.getByRole("link", { name: "Imports" }).click();
     await page.locator("table.list").waitFor();
