@@ -1,6 +1,6 @@
-// `npm run bench -- [--dids 1000000] [--requests 30] [--audit-events N]`: the inventory
-// and the audit log at scale, measured over real HTTP against the real app, beside the
-// same SQL run directly in PostgreSQL.
+// `npm run bench -- [--dids 1000000] [--requests 30] [--audit-events N]`: the inventory,
+// its mass edit and export, and the audit log at scale, measured over real HTTP against the
+// real app, beside the same SQL run directly in PostgreSQL.
 //
 // Database: BENCH_DATABASE_URL, else the server of DATABASE_URL with the database
 // did_bench, else an embedded PostgreSQL in data/bench. It is migrated, and (re)seeded
@@ -34,6 +34,7 @@ import { tokenHash } from "../../src/modules/auth/auth.service.js";
 import { hashPassword, randomPassword } from "../../src/modules/auth/passwords.js";
 import { actorFor, everything } from "../../src/shared/actor.js";
 import { projectRoot } from "../../src/paths.js";
+import { benchExport } from "./bench-export.js";
 import { benchMassEdit } from "./bench-mass-edit.js";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
@@ -574,6 +575,7 @@ async function main() {
     await client.query("VACUUM (ANALYZE) did");
 
     const massEdit = await benchMassEdit({ base, cookie, csrfToken, client, operatorId: operator.id, rangePrefix: benchRangePrefix, log });
+    const exports = await benchExport({ base, cookie, client, log });
 
     // Machine and server facts.
     const version = (await client.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version;
@@ -584,7 +586,7 @@ async function main() {
     const cpus = os.cpus();
     const missed =
       results.filter((r) => !r.pass).length +
-      auditResults.filter((r) => !r.pass || (r.scenario.targetMs !== undefined && r.bytes > pageBytesTarget)).length + (createMs > createTargetMs ? 1 : 0) + (page.bytes > pageBytesTarget ? 1 : 0) + (fragment.bytes > fragmentBytesTarget ? 1 : 0) + (authPass ? 0 : 1) + massEdit.missed;
+      auditResults.filter((r) => !r.pass || (r.scenario.targetMs !== undefined && r.bytes > pageBytesTarget)).length + (createMs > createTargetMs ? 1 : 0) + (page.bytes > pageBytesTarget ? 1 : 0) + (fragment.bytes > fragmentBytesTarget ? 1 : 0) + (authPass ? 0 : 1) + massEdit.missed + exports.missed;
     const verdict = (ok: boolean) => (ok ? "pass" : "**MISSED**");
 
     const lines = [
@@ -606,6 +608,8 @@ async function main() {
       `- Bytes on the wire, htmx fragment (\`/dids?per=50\` + HX-Request, ${fragment.encoding}): ${kb(fragment.bytes)} (target ≤ ${kb(fragmentBytesTarget)}) — ${verdict(fragment.bytes <= fragmentBytesTarget)}`,
       "",
       ...massEdit.lines,
+      "",
+      ...exports.lines,
       "",
       `## Audit log, ${auditEvents.toLocaleString("en-US")} events`,
       "",
