@@ -3,7 +3,9 @@
 // run as a formula: OWASP's advice is to start it with a single quote, which spreadsheets
 // show as text. Text that already starts with quotes before such a character gets one
 // more, so that the import can undo the rule exactly (restoreNeutralisedCell): a file the
-// app wrote reads back as what was stored.
+// app wrote reads back as what was stored. The export writes the same rule in SQL, for
+// speed (csvTextSql in modules/exports/export-files.ts); the round-trip test holds the two
+// together.
 const neutralised = /^'*[=+\-@\t\r]/;
 const restorable = /^'+[=+\-@\t\r]/;
 

@@ -1,6 +1,6 @@
-// `npm run bench -- [--dids 1000000] [--requests 30] [--audit-events N]`: the inventory
-// and the audit log at scale, measured over real HTTP against the real app, beside the
-// same SQL run directly in PostgreSQL.
+// `npm run bench -- [--dids 1000000] [--requests 30] [--audit-events N]`: the inventory,
+// its mass edit and export, and the audit log at scale, measured over real HTTP against the
+// real app, beside the same SQL run directly in PostgreSQL.
 //
 // Database: BENCH_DATABASE_URL, else the server of DATABASE_URL with the database
 // did_bench, else an embedded PostgreSQL in data/bench. It is migrated, and (re)seeded
@@ -35,6 +35,7 @@ import { hashPassword, randomPassword } from "../../src/modules/auth/passwords.j
 import { actorFor, everything } from "../../src/shared/actor.js";
 import { projectRoot } from "../../src/paths.js";
 import { benchImport } from "./bench-import.js";
+import { benchExport } from "./bench-export.js";
 import { benchMassEdit } from "./bench-mass-edit.js";
 
 const log = (message: string) => console.log(`[bench] ${message}`);
@@ -576,6 +577,7 @@ async function main() {
     await client.query("VACUUM (ANALYZE) did");
 
     const massEdit = await benchMassEdit({ base, cookie, csrfToken, client, operatorId: operator.id, rangePrefix: benchRangePrefix, log });
+    const exports = await benchExport({ base, cookie, client, log });
     // Operators whose names no other reseller uses: an admin's import finds each by name.
     const operatorNames = (await client.query<{ name: string }>("SELECT name FROM operator GROUP BY name HAVING count(*) = 1 ORDER BY name LIMIT 5")).rows.map((r) => r.name);
     const importFigures = await benchImport({ base, cookie, csrfToken, client, operatorNames, rangePrefix: benchRangePrefix, log });
@@ -589,7 +591,7 @@ async function main() {
     const cpus = os.cpus();
     const missed =
       results.filter((r) => !r.pass).length +
-      auditResults.filter((r) => !r.pass || (r.scenario.targetMs !== undefined && r.bytes > pageBytesTarget)).length + (createMs > createTargetMs ? 1 : 0) + (page.bytes > pageBytesTarget ? 1 : 0) + (fragment.bytes > fragmentBytesTarget ? 1 : 0) + (authPass ? 0 : 1) + massEdit.missed + importFigures.missed;
+      auditResults.filter((r) => !r.pass || (r.scenario.targetMs !== undefined && r.bytes > pageBytesTarget)).length + (createMs > createTargetMs ? 1 : 0) + (page.bytes > pageBytesTarget ? 1 : 0) + (fragment.bytes > fragmentBytesTarget ? 1 : 0) + (authPass ? 0 : 1) + massEdit.missed + importFigures.missed + exports.missed;
     const verdict = (ok: boolean) => (ok ? "pass" : "**MISSED**");
 
     const lines = [
@@ -611,6 +613,8 @@ async function main() {
       `- Bytes on the wire, htmx fragment (\`/dids?per=50\` + HX-Request, ${fragment.encoding}): ${kb(fragment.bytes)} (target ≤ ${kb(fragmentBytesTarget)}) — ${verdict(fragment.bytes <= fragmentBytesTarget)}`,
       "",
       ...massEdit.lines,
+      "",
+      ...exports.lines,
       "",
       ...importFigures.lines,
       "",

@@ -14,7 +14,7 @@ async function collect<T>(rows: AsyncIterable<T>): Promise<T[]> {
 t.test("cursor", async (t) => {
   const url = await createTestDatabase(t);
   const idleErrors: Error[] = [];
-  const pool = createCursorPool(url, { size: 1, waitMs: 300, onIdleError: (error) => idleErrors.push(error) });
+  const pool = createCursorPool(url, { size: 1, waitMs: 300, onIdleError: (error) => idleErrors.push(error), applicationName: "cursor test" });
   t.teardown(() => pool.end());
   const series = (n: number) => ({ text: "SELECT i FROM generate_series(1, $1::int) i", values: [n] });
 
@@ -50,7 +50,7 @@ t.test("cursor", async (t) => {
     t.ok(Date.now() - started >= 250, "after the pool's wait");
     held.close();
     held.close();
-    t.equal(pool.totalCount, 0, "a cursor closed half-way ends its connection (its portal is still open)");
+    t.equal(pool.totalCount, 0, "a cursor closed half-way ends its connection (its transaction is still open)");
     t.same(await collect(await openCursor(pool, series(2))), [{ i: 1 }, { i: 2 }], "and the next cursor gets a fresh one");
   });
 

@@ -8,6 +8,7 @@ import t from "tap";
 import ExcelJS from "exceljs";
 import { parse } from "csv-parse/sync";
 import type { LightMyRequestResponse } from "fastify";
+import { exportApplicationName } from "../../src/modules/exports/exports.routes.js";
 import { buildTestApp, form, html, tableRows, text } from "../helpers/app.js";
 import { makeClientAccount, makeDids, makeOperator, makeReseller } from "../helpers/factories.js";
 
@@ -322,7 +323,7 @@ t.test("export", async (t) => {
     await watcher.connect();
     t.teardown(() => watcher.end());
     const exporting = async () =>
-      Number((await watcher.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%AS "afterHold"%' AND state <> 'idle' AND pid <> pg_backend_pid()`)).rows[0].n);
+      Number((await watcher.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = '${exportApplicationName}' AND state <> 'idle' AND pid <> pg_backend_pid()`)).rows[0].n);
     let busy = await exporting();
     for (let i = 0; i < 100 && busy > 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -345,7 +346,7 @@ t.test("export", async (t) => {
           response.pause();
           try {
             const killed = await watcher.query(
-              `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%AS "afterHold"%' AND pid <> pg_backend_pid()`,
+              `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = '${exportApplicationName}' AND state <> 'idle'`,
             );
             t.equal(killed.rowCount, 1, "the export's connection is killed mid-stream");
           } catch (error) {

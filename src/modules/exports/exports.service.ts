@@ -1,13 +1,14 @@
 // Exports of the DID inventory: which DIDs a request means, read exactly as the inventory
-// page reads the same search, and the cursor that streams them. The file formats are in
-// export-files.ts.
+// page reads the same search, and the file of them, streamed from a cursor. The file
+// formats are in export-files.ts.
+import type { Readable } from "node:stream";
 import type pg from "pg";
-import type { Cursor } from "../../db/cursor.js";
 import type { Db } from "../../db/prisma.js";
 import type { Actor } from "../../shared/actor.js";
 import { FieldReader } from "../../shared/field-errors.js";
-import { openDidExport, type DidExportRow } from "../dids/dids.repo.js";
+import { openDidExport } from "../dids/dids.repo.js";
 import { checkedListQuery } from "../dids/dids.service.js";
+import { csvFile, csvLineSql, xlsxFile } from "./export-files.js";
 import { readExportFormat, type ExportCommand, type ParsedExport } from "./export-forms.js";
 
 /**
@@ -24,7 +25,23 @@ export async function exportOfSearch(db: Db, actor: Actor, rawQuery: Record<stri
   return { ok: true, command: { format, selection: { kind: "search", query }, order: { sort: query.sort, dir: query.dir } } };
 }
 
-/** The DIDs of the command, in the user's scope and the command's order, as a cursor on `pool`. */
-export function openExport(pool: pg.Pool, actor: Actor, command: ExportCommand): Promise<Cursor<DidExportRow>> {
-  return openDidExport(pool, actor.scope, command.selection, command.order);
+export interface ExportFile {
+  /** The file, produced as fast as it is read. */
+  file: Readable;
+  /** Stops the rows and frees the connection, however far the file got. */
+  close: () => void;
+}
+
+/**
+ * The file of the command's DIDs, in the user's scope and the command's order, from a
+ * cursor on `pool`. The query runs, and its first rows arrive, before this returns.
+ */
+export async function openExport(pool: pg.Pool, actor: Actor, command: ExportCommand): Promise<ExportFile> {
+  const { selection, order } = command;
+  if (command.format === "csv") {
+    const lines = await openDidExport<{ line: string }>(pool, actor.scope, selection, order, csvLineSql);
+    return { file: csvFile(lines), close: () => lines.close() };
+  }
+  const rows = await openDidExport(pool, actor.scope, selection, order);
+  return { file: xlsxFile(rows), close: () => rows.close() };
 }
