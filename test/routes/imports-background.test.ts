@@ -65,6 +65,8 @@ t.test("a background import", async (t) => {
     const landedPlain = await admin.inject({ url: `/imports/${id}/progress` });
     t.equal(landedPlain.headers.location, `/dids?batch=${run.operationId}`, "and so does the refreshing page");
     t.equal(await db.did.count({ where: { tag: "bg" } }), rows);
+    for (let i = 0; i < 100 && (await db.importRow.count({ where: { importId: id } })) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    t.equal(await db.importRow.count({ where: { importId: id } }), 0, "the staged rows are cleared after the commit, in the background");
     const list = html((await admin.inject({ url: "/imports" })).body);
     t.match(text(list.querySelector("table.list tbody tr")), /large\.csv admin .* 30,000 30,000 0 Imported/);
   });

@@ -118,7 +118,8 @@ t.test("imports", async (t) => {
     t.same([importEvent.objectType, importEvent.objectId, importEvent.label], ["import", id, "numbers.csv"]);
     t.same(importEvent.changes, { file: [null, "numbers.csv"], rows: [null, 8], created: [null, 4], rejected: [null, 6], skipped: [null, 0] });
     t.equal(await db.importFileChunk.count({ where: { importId: id } }), 0, "the stored file goes once imported");
-    t.equal(await db.importRow.count({ where: { importId: id } }), 6, "the rejected rows stay for their download");
+    t.equal(await db.importRow.count({ where: { importId: id, reason: { not: null } } }), 6, "the rejected rows stay for their download");
+    t.equal(await db.job.count({ where: { kind: "import-cleanup", state: "queued" } }), 1, "the accepted rows are cleared by a job after the commit");
 
     const list = html((await admin.inject({ url: "/imports" })).body);
     const first = list.querySelector("table.list tbody tr")!.querySelectorAll("td").map((td) => text(td));

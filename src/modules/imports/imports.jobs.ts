@@ -5,7 +5,18 @@
 import type { JobHandler } from "../../jobs/job-worker.js";
 import type { Caller } from "../../shared/actor.js";
 import type { Db } from "../../db/prisma.js";
-import { checkJobKind, commitJobKind, failImport, failInterruptedImport, purgeStaleImports, runCheck, runCommit, type ImportLimits } from "./imports.service.js";
+import {
+  checkJobKind,
+  cleanupJobKind,
+  commitJobKind,
+  dropAcceptedRows,
+  failImport,
+  failInterruptedImport,
+  purgeStaleImports,
+  runCheck,
+  runCommit,
+  type ImportLimits,
+} from "./imports.service.js";
 
 interface ImportJobPayload {
   importId: number;
@@ -34,6 +45,14 @@ export function importJobHandlers(limits: ImportLimits): Record<string, JobHandl
       repeatEveryMs: 24 * 3_600_000,
       run: async (ctx, db) => {
         ctx.log.info(await purgeStaleImports(db), "stale imports purged");
+      },
+    },
+    // After a commit; deleting twice does no harm.
+    [cleanupJobKind]: {
+      onInterrupted: "retry",
+      maxAttempts: 3,
+      run: async (ctx, db) => {
+        await dropAcceptedRows(db, payloadOf(ctx.payload).importId);
       },
     },
     [checkJobKind]: {

@@ -207,7 +207,8 @@ export default async function importRoutes(app: FastifyInstance) {
     if (id === undefined) return reply;
     const outcome = await service.commitImport(app.db, writerOf(request), id, limits);
     if (outcome.kind === "not-found") return importNotFound(request, reply);
-    if (outcome.kind === "started") app.jobs.wake();
+    // A commit queues the clean-up of its staging; a large one runs as a job itself.
+    app.jobs.wake();
     if (outcome.kind === "committed") {
       const run = await service.findImport(app.db, request.actor!.scope, id);
       if (run?.operationId != null) return showImported(reply, run);

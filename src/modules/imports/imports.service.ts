@@ -32,6 +32,7 @@ const warningsKept = 50;
 
 export const checkJobKind = "import-check";
 export const commitJobKind = "import-commit";
+export const cleanupJobKind = "import-cleanup";
 
 /** The scope an import runs in: its starter's reseller, or everything for an admin's. */
 export function importScope(run: Pick<ImportRun, "resellerId">): Scope {
@@ -292,7 +293,10 @@ export async function runCommit(db: Db, id: number, caller: Caller): Promise<boo
       await repo.finishImportOperation(tx, operationId, created, skipped);
       const rejected = run.report.numbers - run.report.toCreate;
       await repo.recordImportEvent(tx, caller, run, { rows: run.report.rows, created, rejected, skipped });
-      await repo.dropImportWorkData(tx, id, true);
+      await repo.dropStoredFile(tx, id);
+      // The accepted staging rows go after the commit, not inside it: deleting a million
+      // rows would hold the import up by seconds.
+      await enqueueJob(tx, { kind: cleanupJobKind, payload: { importId: id } });
       await repo.updateImport(tx, id, { state: "done", operationId, report: { ...run.report, created, skippedAtCommit: skipped }, jobId: null, finishedAt: new Date() });
       return true;
     },
@@ -309,7 +313,7 @@ export async function cancelImport(db: Db, actor: Actor, id: number): Promise<Si
     const run = await repo.lockImport(tx, actor.scope, id);
     if (!run) return { kind: "not-found" };
     if (!["uploaded", "checked", "failed"].includes(run.state)) return { kind: "wrong-state", state: run.state };
-    await repo.dropImportWorkData(tx, id, false);
+    await repo.dropImportWorkData(tx, id);
     await repo.updateImport(tx, id, { state: "cancelled", finishedAt: new Date() });
     return { kind: "done" };
   });
@@ -334,6 +338,11 @@ export async function failInterruptedImport(tx: DbOrTx, importId: number): Promi
 /** Marks an import failed after an unexpected error in its background step (logged by the worker). */
 export async function failImport(db: DbOrTx, importId: number): Promise<void> {
   await repo.updateImport(db, importId, { state: "failed", jobId: null, error: "This step failed unexpectedly, so nothing was written. Start again; if it fails again, tell your administrator." });
+}
+
+/** After a commit, in the background: the staged rows that became DIDs. */
+export async function dropAcceptedRows(db: Db, importId: number): Promise<number> {
+  return repo.dropAcceptedRows(db, importId);
 }
 
 /** An import left unfinished this long is cancelled and its file deleted. */
