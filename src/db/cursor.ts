@@ -12,8 +12,13 @@
 // mid-read.)
 import pg from "pg";
 
-/** The rows of one query, fetched as they are read. */
-export interface Cursor<T> extends AsyncIterable<T> {
+/**
+ * The rows of one query, fetched as they are read, a batch at a time: a reader that takes
+ * a batch at once spends one await per batch rather than per row, and lets each batch go
+ * before the next arrives (rows held across many turns of the event loop would be kept by
+ * the garbage collector's young generation and pile up in the old one).
+ */
+export interface Cursor<T> extends AsyncIterable<T[]> {
   /**
    * Stops reading (the rest is never fetched) and frees the connection. Reading to the end
    * frees it too; calling this again, or after the end, does nothing.
@@ -114,7 +119,7 @@ export async function openCursor<T>(pool: pg.Pool, sql: { text: string; values: 
       try {
         for (let rows = first; rows.length > 0; ) {
           const next = fetch();
-          yield* rows;
+          yield rows;
           rows = await next;
         }
         await client.query("COMMIT");
