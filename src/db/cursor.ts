@@ -99,7 +99,7 @@ export async function openCursor<T>(pool: pg.Pool, sql: { text: string; values: 
     }
   };
   const fetch = () => {
-    const batch = client.query(`FETCH ${batchSize} FROM rows`).then((result) => result.rows as T[]);
+    const batch = client.query(`FETCH ${batchSize} FROM cursor_rows`).then((result) => result.rows as T[]);
     // Left unread when the reader stops early, and then failed by the closed connection.
     batch.catch(ignore);
     return batch;
@@ -108,7 +108,7 @@ export async function openCursor<T>(pool: pg.Pool, sql: { text: string; values: 
   let first: T[];
   try {
     await client.query("BEGIN READ ONLY");
-    await client.query(`DECLARE rows NO SCROLL CURSOR FOR ${sql.text}`, sql.values);
+    await client.query(`DECLARE cursor_rows NO SCROLL CURSOR FOR ${sql.text}`, sql.values);
     first = await fetch();
   } catch (error) {
     release();
