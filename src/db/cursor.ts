@@ -12,8 +12,13 @@
 // mid-read.)
 import pg from "pg";
 
-/** The rows of one query, fetched as they are read. */
-export interface Cursor<T> extends AsyncIterable<T> {
+/**
+ * The rows of one query, fetched as they are read, a batch at a time: a reader that takes
+ * a batch at once spends one await per batch rather than per row, and lets each batch go
+ * before the next arrives (rows held across many turns of the event loop would be kept by
+ * the garbage collector's young generation and pile up in the old one).
+ */
+export interface Cursor<T> extends AsyncIterable<T[]> {
   /**
    * Stops reading (the rest is never fetched) and frees the connection. Reading to the end
    * frees it too; calling this again, or after the end, does nothing.
@@ -94,7 +99,7 @@ export async function openCursor<T>(pool: pg.Pool, sql: { text: string; values: 
     }
   };
   const fetch = () => {
-    const batch = client.query(`FETCH ${batchSize} FROM rows`).then((result) => result.rows as T[]);
+    const batch = client.query(`FETCH ${batchSize} FROM cursor_rows`).then((result) => result.rows as T[]);
     // Left unread when the reader stops early, and then failed by the closed connection.
     batch.catch(ignore);
     return batch;
@@ -103,7 +108,7 @@ export async function openCursor<T>(pool: pg.Pool, sql: { text: string; values: 
   let first: T[];
   try {
     await client.query("BEGIN READ ONLY");
-    await client.query(`DECLARE rows NO SCROLL CURSOR FOR ${sql.text}`, sql.values);
+    await client.query(`DECLARE cursor_rows NO SCROLL CURSOR FOR ${sql.text}`, sql.values);
     first = await fetch();
   } catch (error) {
     release();
@@ -114,7 +119,7 @@ export async function openCursor<T>(pool: pg.Pool, sql: { text: string; values: 
       try {
         for (let rows = first; rows.length > 0; ) {
           const next = fetch();
-          yield* rows;
+          yield rows;
           rows = await next;
         }
         await client.query("COMMIT");

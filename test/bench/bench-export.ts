@@ -84,6 +84,17 @@ export async function benchExport(ctx: Context): Promise<ExportFigures> {
   // parameters, which COPY cannot take): what PostgreSQL needs to write these rows as CSV.
   const sql = exportDidsSql({ kind: "search", query: defaultListQuery }, defaultListQuery, everything);
   if (sql.values.length > 0) throw new Error("the unfiltered export has parameters: COPY cannot take them");
+  // 100,000 DIDs by a number range (read only; the range covers them in number order),
+  // for the XLSX export, and first as a warm-up, so that the figures below are not those of
+  // code compiled and a heap grown for the first time.
+  const length = (await client.query<{ l: number }>("SELECT length(number) AS l FROM did GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")).rows[0]!.l;
+  const range = await client.query<{ first: string; last: string; n: string }>(
+    `SELECT min(number) AS first, max(number) AS last, count(*) AS n FROM (SELECT number FROM did WHERE length(number) = $1 ORDER BY number LIMIT $2) r`,
+    [length, xlsxRows],
+  );
+  const { first, last, n } = range.rows[0]!;
+  await download(ctx, `/dids/export?format=csv&from=${first}&to=${last}`, "gzip");
+
   const copies: number[] = [];
   const csv: Download[] = [];
   // Alternately, so that both see the machine in the same state: COPY, then the app.
@@ -103,13 +114,6 @@ export async function benchExport(ctx: Context): Promise<ExportFigures> {
   const csvPass = best.ms <= csvTargetMs && ratio <= csvCopyRatioTarget;
   const rssPass = rssGrowth <= rssGrowthTarget;
 
-  // 100,000 DIDs by a number range (read only; the range covers them in number order).
-  const length = (await client.query<{ l: number }>("SELECT length(number) AS l FROM did GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")).rows[0]!.l;
-  const range = await client.query<{ first: string; last: string; n: string }>(
-    `SELECT min(number) AS first, max(number) AS last, count(*) AS n FROM (SELECT number FROM did WHERE length(number) = $1 ORDER BY number LIMIT $2) r`,
-    [length, xlsxRows],
-  );
-  const { first, last, n } = range.rows[0]!;
   const xlsxPath = `/dids/export?format=xlsx&from=${first}&to=${last}`;
   const xlsx = await download(ctx, xlsxPath, "gzip");
   log(`XLSX export of ${Number(n).toLocaleString("en-US")}: ${seconds(xlsx.ms)} (${mb(xlsx.bytes)}, RSS +${mb(xlsx.rssGrowth)})`);
@@ -125,7 +129,7 @@ export async function benchExport(ctx: Context): Promise<ExportFigures> {
     `| the same CSV without gzip, for comparison | ${seconds(identity.ms)}; ${mb(identity.bytes)} | | | |`,
     `| XLSX of ${Number(n).toLocaleString("en-US")} DIDs (\`from=…&to=…\`, number order) | ${seconds(xlsx.ms)}; ${mb(xlsx.bytes)}; RSS +${mb(xlsx.rssGrowth)} | | ≤ ${xlsxTargetMs / 1000} s${Number(n) < xlsxRows ? ` (for ${xlsxRows.toLocaleString("en-US")})` : ""} | ${verdict(xlsxPass)} |`,
     "",
-    "The app's time runs from the request to the last byte: the session check, the search read as the page reads it, a declared cursor fetched 2,000 rows at a time, each line written by PostgreSQL (status labels, formula neutralising, quoting), gzip (fastest level), HTTP. COPY writes the same rows as CSV inside PostgreSQL and sends them to this process.",
+    "The app's time runs from the request to the last byte: the session check, the search read as the page reads it, a declared cursor fetched 2,000 rows at a time, each line written by PostgreSQL (status labels, formula neutralising, quoting), gzip (fastest level), HTTP. COPY writes the same rows as CSV inside PostgreSQL and sends them to this process. Memory: the growth of this process's resident size (the app runs in it) over what it was before each download, after one warm-up export (the XLSX's rows, as CSV).",
   ];
   return { lines, missed: [csvPass, rssPass, xlsxPass].filter((pass) => !pass).length };
 }

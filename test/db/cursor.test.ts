@@ -5,9 +5,9 @@ import t from "tap";
 import { createCursorPool, CursorPoolBusy, openCursor } from "../../src/db/cursor.js";
 import { createTestDatabase } from "../helpers/app.js";
 
-async function collect<T>(rows: AsyncIterable<T>): Promise<T[]> {
+async function collect<T>(batches: AsyncIterable<T[]>): Promise<T[]> {
   const all: T[] = [];
-  for await (const row of rows) all.push(row);
+  for await (const batch of batches) all.push(...batch);
   return all;
 }
 
@@ -20,13 +20,13 @@ t.test("cursor", async (t) => {
 
   t.test("every row, in batches, then the connection goes back", async (t) => {
     const cursor = await openCursor<{ i: number }>(pool, series(2500), 1000);
+    const sizes: number[] = [];
     let sum = 0;
-    let count = 0;
-    for await (const row of cursor) {
-      sum += row.i;
-      count++;
+    for await (const batch of cursor) {
+      sizes.push(batch.length);
+      for (const row of batch) sum += row.i;
     }
-    t.equal(count, 2500);
+    t.same(sizes, [1000, 1000, 500]);
     t.equal(sum, (2500 * 2501) / 2);
     t.equal(pool.idleCount, 1, "kept for the next cursor");
     cursor.close();
@@ -56,7 +56,7 @@ t.test("cursor", async (t) => {
 
   t.test("a reader that stops early frees the connection too", async (t) => {
     const cursor = await openCursor<{ i: number }>(pool, series(5000), 100);
-    for await (const row of cursor) if (row.i === 150) break;
+    for await (const batch of cursor) if (batch.some((row) => row.i === 150)) break;
     t.equal(pool.totalCount, 0);
     t.same(idleErrors, []);
   });

@@ -114,7 +114,8 @@ t.test("export", async (t) => {
     t.same(exportForm.querySelectorAll("select[name=format] option").map((o) => o.getAttribute("value")), ["csv", "xlsx"]);
     t.equal(text(exportForm.querySelector("label[for=export-format]")), "Export all 60 DIDs as");
     const bulkForm = doc.querySelector("form#bulk")!;
-    t.equal(bulkForm.getAttribute("hx-boost"), "false");
+    t.equal(bulkForm.getAttribute("hx-boost"), "false", "the bulk form's export buttons are downloads too");
+    t.equal(bulkForm.querySelector("thead")!.getAttribute("hx-boost"), "true", "while its sort links stay htmx links");
     t.same(
       bulkForm.querySelectorAll('button[formaction="/dids/export"]').map((b) => [text(b), b.getAttribute("name"), b.getAttribute("value"), b.getAttribute("hx-post")]),
       [["Export selected (CSV)", "format", "csv", null], ["Export selected (.xlsx)", "format", "xlsx", null]],

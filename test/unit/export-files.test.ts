@@ -23,17 +23,17 @@ const row = (i: number): DidExportRow => ({
 });
 
 /**
- * Rows without end, counting how many were taken; `failAt` throws there instead. Like the
- * cursor, it hands them over in batches of 1,000, waiting for the next turn between two.
+ * Rows without end, in batches of 1,000 like the cursor's, counting how many were taken;
+ * `failAt` throws there instead.
  */
-function rows(counter: { taken: number; closed: boolean }, failAt = Infinity): AsyncIterable<DidExportRow> {
+function batches(counter: { taken: number; closed: boolean }, failAt = Infinity): AsyncIterable<DidExportRow[]> {
   return (async function* () {
     try {
-      for (let i = 1; ; i++) {
-        if (i === failAt) throw new Error("the database went away");
-        if (i % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
-        counter.taken = i;
-        yield row(i);
+      for (let first = 1; ; first += 1000) {
+        if (first >= failAt) throw new Error("the database went away");
+        await new Promise((resolve) => setImmediate(resolve));
+        counter.taken = first + 999;
+        yield Array.from({ length: 1000 }, (_, i) => row(first + i));
       }
     } finally {
       counter.closed = true;
@@ -49,11 +49,11 @@ t.test("the file name carries the date and time, in UTC", async (t) => {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The file of these rows: XLSX from the rows, CSV from lines as PostgreSQL would write them. */
-function open(format: "csv" | "xlsx", source: AsyncIterable<DidExportRow>) {
+function open(format: "csv" | "xlsx", source: AsyncIterable<DidExportRow[]>) {
   if (format === "xlsx") return xlsxFile(source);
   return csvFile(
     (async function* () {
-      for await (const r of source) yield { line: `${r.id},${r.number}` };
+      for await (const rows of source) yield rows.map((r) => ({ line: `${r.id},${r.number}` }));
     })(),
   );
 }
@@ -61,7 +61,7 @@ function open(format: "csv" | "xlsx", source: AsyncIterable<DidExportRow>) {
 for (const format of ["csv", "xlsx"] as const) {
   t.test(`${format}: rows are taken only as the file is read`, async (t) => {
     const counter = { taken: 0, closed: false };
-    const file = open(format, rows(counter));
+    const file = open(format, batches(counter));
     file.once("data", () => file.pause());
     // The buffers between the rows and the reader fill up, then nothing moves.
     let held = -1;
@@ -69,7 +69,7 @@ for (const format of ["csv", "xlsx"] as const) {
       held = counter.taken;
       await pause(150);
     }
-    t.ok(held > 0 && held < 20_000, `a few chunks ahead of the reader (${held} rows)`);
+    t.ok(held > 0 && held < 20_000, `a few batches ahead of the reader (${held} rows)`);
     await pause(300);
     t.equal(counter.taken, held, "a reader that stops, stops the rows");
     file.destroy();
@@ -79,7 +79,7 @@ for (const format of ["csv", "xlsx"] as const) {
 
   t.test(`${format}: an error half-way fails the stream`, async (t) => {
     const counter = { taken: 0, closed: false };
-    const file = open(format, rows(counter, 1200));
+    const file = open(format, batches(counter, 2500));
     let bytes = 0;
     file.on("data", (chunk: Buffer) => (bytes += chunk.length));
     const error = await new Promise<Error>((resolve) => file.on("error", resolve));
@@ -88,10 +88,28 @@ for (const format of ["csv", "xlsx"] as const) {
   });
 }
 
+t.test("xlsx: the zip keeps up with the rows instead of piling their XML up", async (t) => {
+  const counter = { taken: 0, closed: false };
+  const limited = (async function* () {
+    for await (const batch of batches(counter)) {
+      yield batch;
+      if (counter.taken >= 40_000) return;
+    }
+  })();
+  let bytes = 0;
+  let takenAtOneMegabyte = 0;
+  for await (const chunk of xlsxFile(limited)) {
+    bytes += (chunk as Buffer).length;
+    if (bytes >= 1024 * 1024 && takenAtOneMegabyte === 0) takenAtOneMegabyte = counter.taken;
+  }
+  t.ok(bytes > 2 * 1024 * 1024, `a file of ${bytes} bytes`);
+  t.ok(takenAtOneMegabyte > 0 && takenAtOneMegabyte < 30_000, `the first megabyte was out after ${takenAtOneMegabyte} of 40,000 rows, not at the end`);
+});
+
 t.test("xlsx: a whole file, read back", async (t) => {
   const list = [row(1), { ...row(2), notes: "=cmd", tag: "+x", client: "Hotel", account: "desk", status: "active" as const, holdDays: 7 }];
   const chunks: Buffer[] = [];
-  for await (const chunk of xlsxFile((async function* () { yield* list; })())) chunks.push(chunk as Buffer);
+  for await (const chunk of xlsxFile((async function* () { yield list; })())) chunks.push(chunk as Buffer);
   const workbook = new ExcelJS.Workbook();
   await workbook.xlsx.load(Buffer.concat(chunks) as unknown as ArrayBuffer);
   const sheet = workbook.getWorksheet("DIDs")!;

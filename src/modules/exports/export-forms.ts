@@ -15,7 +15,7 @@ export interface ExportCommand {
 
 export type ParsedExport = { ok: true; command: ExportCommand } | { ok: false; errors: FieldErrors };
 
-export const formatParam = "format";
+const formatParam = "format";
 
 /** The file format; CSV when the request names none (a bookmarked search URL, say). */
 export function readExportFormat(reader: FieldReader): ExportFormat | undefined {

@@ -1,12 +1,11 @@
-// The rejected rows of an import as a CSV, streamed from a cursor: the mapped values as
-// the file had them, the row, and the reason. Its header is one the importer recognises,
-// so a person can fix the rows in a spreadsheet and import the file again.
-import { PassThrough, Transform, type Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import type { FastifyBaseLogger } from "fastify";
-import QueryStream from "pg-query-stream";
-import { stringify } from "csv-stringify";
-import { withPgClient, type Db } from "../../db/prisma.js";
+// The rejected rows of an import as a CSV, read through a cursor (the export's, on a small
+// pool of its own): the mapped values as the file had them, the row, and the reason. Its
+// header is one the importer recognises, so a person can fix the rows in a spreadsheet and
+// import the file again.
+import { Readable } from "node:stream";
+import type pg from "pg";
+import { stringify } from "csv-stringify/sync";
+import { openCursor } from "../../db/cursor.js";
 import { neutraliseCell } from "../../shared/csv-cells.js";
 import { reasonLabels, type RejectReason } from "./import-rows.js";
 import { rejectedRowsSql } from "./imports.repo.js";
@@ -26,22 +25,18 @@ interface RejectedRow {
   detail: string | null;
 }
 
-export function rejectedRowsCsv(db: Db, importId: number, log: FastifyBaseLogger): Readable {
-  const out = new PassThrough();
-  const { text, values } = rejectedRowsSql(importId);
-  const toCells = new Transform({
-    objectMode: true,
-    transform(r: RejectedRow, _encoding, done) {
-      // Values as the file had them, made inert for spreadsheets (an invalid DID is free text too).
-      const safe = (value: string | null) => (value === null ? "" : neutraliseCell(value));
-      done(null, [r.row, safe(r.number), safe(r.operator_name), safe(r.status), safe(r.after_hold), safe(r.hold_days), safe(r.tag), safe(r.notes), reasonLabels[r.reason], safe(r.detail)]);
-    },
-  });
-  withPgClient(db, (client) => pipeline(client.query(new QueryStream(text, values, { batchSize: 1000 })), toCells, stringify({ header: true, columns: header, bom: true }), out)).catch(
-    (error: unknown) => {
-      log.warn({ err: error }, "rejected rows download cut short");
-      out.destroy(error instanceof Error ? error : undefined);
-    },
-  );
-  return out;
+/** Values as the file had them, made inert for spreadsheets (an invalid DID is free text too). */
+const safe = (value: string | null) => (value === null ? "" : neutraliseCell(value));
+
+const cells = (r: RejectedRow) => [r.row, safe(r.number), safe(r.operator_name), safe(r.status), safe(r.after_hold), safe(r.hold_days), safe(r.tag), safe(r.notes), reasonLabels[r.reason], safe(r.detail)];
+
+/** Opens the cursor first, so that a failing query gets an error page, not a broken file. */
+export async function rejectedRowsCsv(pool: pg.Pool, importId: number): Promise<{ file: Readable; close: () => void }> {
+  const cursor = await openCursor<RejectedRow>(pool, rejectedRowsSql(importId), 1000);
+  async function* chunks() {
+    // A byte order mark, without which Excel reads "Télécom" as "TÃ©lÃ©com".
+    yield `\uFEFF${stringify([header])}`;
+    for await (const rows of cursor) yield stringify(rows.map(cells));
+  }
+  return { file: Readable.from(chunks(), { objectMode: false }), close: cursor.close };
 }

@@ -201,15 +201,20 @@ export async function withStaging<T>(client: pg.PoolClient, importId: number, wo
   }
 }
 
+/** Up to this many staged rows, a row-by-row join is cheap whatever the planner believes. */
+const nestedLoopRowsMax = 5000;
+
 /**
  * Marks the staged numbers that repeat within the file or exist already. Rows arrive
  * with every other reason set (import-rows.ts); these two need all the rows, and the
  * inventory. Runs inside withStaging.
  */
-export async function classifyStaging(client: pg.PoolClient, importId: number, scope: Scope): Promise<void> {
-  // Rows just copied have no statistics yet: without them the planner takes the staging
-  // table for empty and joins it to itself row by row (minutes for 100,000 rows).
-  await client.query("ANALYZE import_row");
+export async function classifyStaging(client: pg.PoolClient, importId: number, scope: Scope, staged: number): Promise<void> {
+  // Rows just copied have no statistics yet, and the planner may join them to themselves
+  // row by row (minutes for 100,000 rows). ANALYZE would fix the estimates, but it holds
+  // a lock on import_row to the end of this transaction and would queue every other
+  // import's check behind this one: for a large file, hash joins are simply asked for.
+  if (staged > nestedLoopRowsMax) await client.query("SET LOCAL enable_nestloop = off");
   await client.query(
     `UPDATE import_row r SET reason = 'duplicate_in_file', detail = 'Also on row ' || f.first_row || '.'
      FROM (SELECT seq, first_value(row) OVER w AS first_row, row_number() OVER w AS n

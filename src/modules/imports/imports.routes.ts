@@ -9,7 +9,10 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import multipart, { type MultipartFile } from "@fastify/multipart";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { finished } from "node:stream";
 import { smallFormBodyLimit } from "../../config.js";
+import { createCursorPool, CursorPoolBusy } from "../../db/cursor.js";
+import { connectionStringOf } from "../../db/prisma.js";
 import { jobById } from "../../jobs/job-queue.js";
 import { writerOf } from "../../plugins/auth.js";
 import { renderError } from "../../plugins/errors.js";
@@ -56,6 +59,15 @@ async function importIdOr400(request: WithId, reply: FastifyReply): Promise<numb
 
 export default async function importRoutes(app: FastifyInstance) {
   const limits: service.ImportLimits = { inlineMaxBytes: app.config.importInlineMaxBytes, maxNumbers: app.config.importMaxNumbers };
+  // The rejected rows' downloads read through cursors on a small pool of their own, so a
+  // slow client never holds a connection the pages need.
+  const downloads = createCursorPool(connectionStringOf(app.db), {
+    size: 2,
+    waitMs: 10_000,
+    onIdleError: (error) => app.log.warn({ err: error }, "an idle import download connection failed"),
+    applicationName: "did-inventory import download",
+  });
+  app.addHook("onClose", () => downloads.end());
   const maxSize = viewHelpers.bytes(app.config.importMaxBytes);
 
   // Multipart only here, with every limit set: one file, a few small fields. The file is
@@ -231,11 +243,20 @@ export default async function importRoutes(app: FastifyInstance) {
     if (id === undefined) return reply;
     const run = await service.findImport(app.db, request.actor!.scope, id);
     if (!run || !run.report) return importNotFound(request, reply);
-    const name = `rejected-rows-import-${run.id}.csv`;
+    let download: Awaited<ReturnType<typeof rejectedRowsCsv>>;
+    try {
+      download = await rejectedRowsCsv(downloads, run.id);
+    } catch (error) {
+      if (!(error instanceof CursorPoolBusy)) throw error;
+      reply.header("retry-after", "60");
+      return renderError(request, reply, 503, { title: "Too many downloads at once", message: "Other downloads are running. Try again in a minute." });
+    }
+    // However the response ends (read to the end, the client gone), the cursor is freed.
+    finished(reply.raw, download.close);
     return reply
       .type("text/csv; charset=utf-8")
-      .header("content-disposition", `attachment; filename="${name}"`)
-      .send(rejectedRowsCsv(app.db, run.id, request.log));
+      .header("content-disposition", `attachment; filename="rejected-rows-import-${run.id}.csv"`)
+      .send(download.file);
   });
 
   app.get<{ Querystring: { before?: string } }>("/imports", write, async (request, reply) => {

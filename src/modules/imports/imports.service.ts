@@ -197,7 +197,7 @@ export async function runCheck(db: Db, id: number, limits: ImportLimits, progres
             if (n % 5000 === 0) progress(n, total);
           }));
           progress(rows, total);
-          await repo.classifyStaging(client, id, importScope(run));
+          await repo.classifyStaging(client, id, importScope(run), numbers);
           const counts = await repo.stagingReport(client, id);
           const relevant = relevantWarnings(warnings, settings.mapping ?? []);
           const report: ImportReport = { rows, ...counts, numbers, warnings: relevant.slice(0, warningsKept), warningCount: relevant.length };
