@@ -294,6 +294,37 @@ t.test("imports", async (t) => {
     t.equal(await db.importFileChunk.count({ where: { importId: id } }), 0, "its file is gone");
   });
 
+  t.test("while a step runs, a second check, a cancel or a commit changes nothing", async (t) => {
+    const id = importIdOf((await upload(admin, { name: "busy.csv", content: "DID\n380449300001\n" })).headers.location);
+    await db.importRun.update({ where: { id }, data: { state: "checking" } });
+    for (const [path, fields] of [
+      ["mapping", { col_0: "did", header: "1", delimiter: "comma", action: "check" }],
+      ["mapping", { col_0: "did", header: "", delimiter: "comma", action: "preview" }],
+      ["cancel", {}],
+      ["commit", {}],
+      ["restart", {}],
+    ] as const) {
+      const res = await post(admin, `/imports/${id}/${path}`, { ...fields, _csrf: admin.csrfToken });
+      t.equal(res.statusCode, 303, `${path} ${JSON.stringify(fields)}: back to the import's page`);
+      t.equal((await db.importRun.findUniqueOrThrow({ where: { id } })).state, "checking", `${path}: the running step is left alone`);
+    }
+    t.match(text(html((await admin.inject({ url: `/imports/${id}` })).body).querySelector("#import-progress")), /Checking the file/);
+  });
+
+  t.test("operators created under a reseller that does not exist: a message, not a 500", async (t) => {
+    const id = importIdOf((await upload(admin, { name: "nobody.csv", content: "DID,Operator\n380449400001,Brand New\n" })).headers.location);
+    const res = await post(admin, `/imports/${id}/mapping`, { col_0: "did", col_1: "operator", header: "1", delimiter: "comma", action: "check", create_operators_under: "999999", _csrf: admin.csrfToken });
+    t.equal(res.statusCode, 422);
+    t.match(text(html(res.body).querySelector("#create_operators_under-error")), /does not exist/);
+  });
+
+  t.test("a form sent with no file chosen says so", async (t) => {
+    const body = multipart({ _csrf: admin.csrfToken, header: "1" }, { name: "", content: "" });
+    const res = await admin.inject({ method: "POST", url: "/imports", payload: body.payload, headers: body.headers });
+    t.equal(res.statusCode, 422);
+    t.match(text(html(res.body).querySelector("#file-error")), /Choose a file/);
+  });
+
   t.test("support may not import", async (t) => {
     const support = await signInAs({ role: "support" });
     t.equal((await support.inject({ url: "/imports/new" })).statusCode, 403);

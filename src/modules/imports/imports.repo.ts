@@ -92,8 +92,11 @@ export async function createImportRun(
       await handle.close();
     }
     return run.id;
-  });
+  }, longTransaction);
 }
+
+/** Storing a 50 MB file, or deleting millions of staged rows, outlasts Prisma's 5 s default. */
+const longTransaction = { timeout: 10 * 60_000, maxWait: 30_000 };
 
 /** Writes the stored file to `path`, a piece at a time. */
 export async function writeStoredFile(db: DbOrTx, importId: number, path: string): Promise<void> {
@@ -132,6 +135,20 @@ export async function updateImport(
       updatedAt: new Date(),
     },
   });
+}
+
+/** Ends a running step as failed; a step already over (or an import no longer running) is left alone. */
+export async function failStep(db: DbOrTx, id: number, error: string): Promise<void> {
+  await db.importRun.updateMany({ where: { id, state: { in: ["checking", "importing"] } }, data: { state: "failed", jobId: null, error, updatedAt: new Date() } });
+}
+
+/** Back to the mapping with new reading settings, unless a step has started meanwhile. */
+export async function backToMapping(db: DbOrTx, id: number, settings: ImportSettings): Promise<boolean> {
+  const { count } = await db.importRun.updateMany({
+    where: { id, state: { in: ["uploaded", "checked", "failed"] } },
+    data: { settings: settings as unknown as Prisma.InputJsonValue, state: "uploaded", report: Prisma.DbNull, error: null, updatedAt: new Date() },
+  });
+  return count === 1;
 }
 
 export const importsPerPage = 50;
@@ -384,7 +401,7 @@ export async function purgeStaleImports(db: Db, unfinishedBefore: Date, doneBefo
     await tx.importRun.updateMany({ where: { id: { in: stale.map((s) => s.id) } }, data: { state: "cancelled", error: "Cancelled: not finished within a week.", finishedAt: new Date(), updatedAt: new Date() } });
     const cleared = await tx.$executeRaw`DELETE FROM import_row r USING import_run i WHERE i.id = r.import_id AND i.state = 'done' AND i.finished_at < ${doneBefore}`;
     return { cancelled: stale.length, cleared };
-  });
+  }, longTransaction);
 }
 
 /** For the progress bar of a CSV: its line count, read fast from the file. */

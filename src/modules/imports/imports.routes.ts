@@ -77,6 +77,13 @@ export default async function importRoutes(app: FastifyInstance) {
     attachFieldsToBody: "keyValues",
     limits: { fileSize: app.config.importMaxBytes, files: 1, fields: 20, parts: 21, fieldSize: 16 * 1024, headerPairs: 100 },
     async onFile(this: FastifyRequest, part: MultipartFile & { value?: unknown }) {
+      // A form sent with no file chosen still has its (empty, nameless) file part.
+      if (!part.filename) {
+        part.file.resume();
+        await new Promise((resolve) => part.file.once("end", resolve));
+        part.value = undefined;
+        return;
+      }
       this.uploadDir ??= await mkdtemp(path.join(tmpdir(), "did-upload-"));
       const file = path.join(this.uploadDir, "upload");
       const sink = createWriteStream(file);
@@ -85,9 +92,12 @@ export default async function importRoutes(app: FastifyInstance) {
       part.value = uploaded;
     },
   });
-  app.addHook("onResponse", async (request) => {
+  const removeUpload = async (request: FastifyRequest) => {
     if (request.uploadDir) await rm(request.uploadDir, { recursive: true, force: true });
-  });
+  };
+  app.addHook("onResponse", removeUpload);
+  // A client that gives up mid-upload gets no response, so onResponse never comes.
+  app.addHook("onRequestAbort", removeUpload);
   // Over the size limit: a page that says the limit, not a bare 413. Other errors go on
   // to the app's error handler.
   app.setErrorHandler(async (error: FastifyError, request, reply) => {

@@ -11,6 +11,7 @@ import { enqueueJob } from "../../jobs/job-queue.js";
 import type { Actor, Caller, Scope } from "../../shared/actor.js";
 import type { FieldErrors } from "../../shared/field-errors.js";
 import { findOperator } from "../operators/operators.repo.js";
+import { findReseller } from "../resellers/resellers.repo.js";
 import { guessColumnMapping, type ImportField } from "./import-columns.js";
 import { ImportFileError, inspectImportFile, readImportRows, type ImportRow, type ImportWarning } from "./import-files.js";
 import { stagingRows, type OperatorLookup, type RowReading, type StagingRow } from "./import-rows.js";
@@ -135,11 +136,13 @@ export async function submitMapping(db: Db, caller: Actor & Caller, id: number, 
   if (previewOnly || readingChanged) {
     // A new way of reading makes new columns: the mapping starts again from the headers.
     const settings = { ...reading, mapping: readingChanged ? undefined : run.settings.mapping };
-    await repo.updateImport(db, id, { settings, state: "uploaded", report: null, error: null });
+    if (!(await repo.backToMapping(db, id, settings))) return { kind: "wrong-state", state: "changed" };
     return { kind: "preview", preview: await previewImport(db, run, settings) };
   }
   if (form.createOperatorsUnder !== undefined && caller.scope.resellerId !== null && form.createOperatorsUnder !== caller.scope.resellerId) {
     errors.create_operators_under = "You can create operators only under your own reseller.";
+  } else if (form.createOperatorsUnder !== undefined && !(await findReseller(db, caller.scope, form.createOperatorsUnder))) {
+    errors.create_operators_under = "This reseller does not exist (any more). Choose another.";
   }
   if (Object.keys(errors).length > 0) return { kind: "invalid", form, errors, preview: { ...before, mapping: form.mapping.map((f) => f ?? "ignore") } };
   const settings: ImportSettings = { ...reading, mapping: form.mapping as ImportField[], createOperatorsUnder: form.createOperatorsUnder };
@@ -161,18 +164,28 @@ async function startStep(
     const locked = await repo.lockImport(tx, importScope(run), run.id);
     if (!locked || locked.state !== run.state) return false;
     const jobId = inline ? null : BigInt(await enqueueJob(tx, { kind, payload: { importId: run.id, caller: callerPayload(caller) }, maxAttempts: 1 }));
-    await repo.updateImport(tx, run.id, { settings, state: inline ? run.state : state, jobId, error: null });
+    // The step's state is set here, under the lock, inline or not: a second click, a cancel
+    // or a commit from another tab finds the import busy instead of racing this step.
+    await repo.updateImport(tx, run.id, { settings, state, jobId, error: null });
     return true;
   });
   if (!started) return { kind: "wrong-state", state: "changed" };
   if (!inline) return { kind: "started" };
-  const done = state === "checking" ? await runCheck(db, run.id, limits) : await runCommit(db, run.id, caller);
-  return done ? { kind: state === "checking" ? "checked" : "committed" } : { kind: "wrong-state", state: "failed" };
+  try {
+    const done = state === "checking" ? await runCheck(db, run.id, limits) : await runCommit(db, run.id, caller);
+    return done ? { kind: state === "checking" ? "checked" : "committed" } : { kind: "wrong-state", state: "failed" };
+  } catch (error) {
+    await failImport(db, run.id).catch(() => {});
+    throw error;
+  }
 }
 
 const callerPayload = (caller: Caller) => ({ requestId: caller.requestId, userId: caller.userId, username: caller.username });
 
 type Progress = (done: number, total?: number) => void;
+
+/** The import left its step while the step ran (see runCheck). */
+class StepOvertaken extends Error {}
 
 /**
  * The dry run: every row of the file is read, turned into staging rows and classified.
@@ -201,15 +214,18 @@ export async function runCheck(db: Db, id: number, limits: ImportLimits, progres
           const counts = await repo.stagingReport(client, id);
           const relevant = relevantWarnings(warnings, settings.mapping ?? []);
           const report: ImportReport = { rows, ...counts, numbers, warnings: relevant.slice(0, warningsKept), warningCount: relevant.length };
-          await client.query("UPDATE import_run SET state = 'checked', report = $2, job_id = NULL, updated_at = now() WHERE id = $1", [id, JSON.stringify(report)]);
+          const ended = await client.query("UPDATE import_run SET state = 'checked', report = $2, job_id = NULL, updated_at = now() WHERE id = $1 AND state = 'checking'", [id, JSON.stringify(report)]);
+          // Failed meanwhile (its job's lease ran out and another instance gave up on it): nothing of this check stays.
+          if (ended.rowCount !== 1) throw new StepOvertaken();
           return report;
         }),
       );
     });
     return report !== undefined;
   } catch (error) {
+    if (error instanceof StepOvertaken) return false;
     if (!(error instanceof ImportFileError)) throw error;
-    await repo.updateImport(db, id, { state: "failed", error: error.message, jobId: null });
+    await repo.failStep(db, id, error.message);
     return false;
   }
 }
@@ -283,7 +299,7 @@ export async function runCommit(db: Db, id: number, caller: Caller): Promise<boo
   return db.$transaction(
     async (tx) => {
       const run = await repo.lockImport(tx, { resellerId: null }, id);
-      if (!run || !["checked", "importing"].includes(run.state) || !run.report) return false;
+      if (!run || run.state !== "importing" || !run.report) return false;
       const scope = importScope(run);
       const createUnder = run.settings.createOperatorsUnder;
       if (createUnder !== undefined) await repo.createMissingOperators(tx, id, createUnder, caller);
@@ -305,6 +321,9 @@ export async function runCommit(db: Db, id: number, caller: Caller): Promise<boo
   );
 }
 
+/** Deleting a large import's staging (millions of rows) outlasts Prisma's 5 s default. */
+const longTransaction = { timeout: 10 * 60_000, maxWait: 30_000 };
+
 export type SimpleOutcome = { kind: "not-found" } | { kind: "wrong-state"; state: string } | { kind: "done" };
 
 /** Cancels an import that is not done: its file and staging go, the row stays for the list. */
@@ -316,7 +335,7 @@ export async function cancelImport(db: Db, actor: Actor, id: number): Promise<Si
     await repo.dropImportWorkData(tx, id);
     await repo.updateImport(tx, id, { state: "cancelled", finishedAt: new Date() });
     return { kind: "done" };
-  });
+  }, longTransaction);
 }
 
 /** Back to the mapping step, from the stored file: after a failure, or to change a checked mapping. */
@@ -330,14 +349,14 @@ export async function restartImport(db: Db, actor: Actor, id: number): Promise<S
   });
 }
 
-/** Marks an import failed when its job died with the app (the job queue calls this). */
+/** Marks an import failed when its job died with the app (the job queue calls this); a step already over is left as it ended. */
 export async function failInterruptedImport(tx: DbOrTx, importId: number): Promise<void> {
-  await repo.updateImport(tx, importId, { state: "failed", jobId: null, error: "The app stopped while this step ran, so nothing was written. Start again: the file is kept." });
+  await repo.failStep(tx, importId, "The app stopped while this step ran, so nothing was written. Start again: the file is kept.");
 }
 
-/** Marks an import failed after an unexpected error in its background step (logged by the worker). */
+/** Marks an import failed after an unexpected error in its step (logged by the worker or the error handler). */
 export async function failImport(db: DbOrTx, importId: number): Promise<void> {
-  await repo.updateImport(db, importId, { state: "failed", jobId: null, error: "This step failed unexpectedly, so nothing was written. Start again; if it fails again, tell your administrator." });
+  await repo.failStep(db, importId, "This step failed unexpectedly, so nothing was written. Start again; if it fails again, tell your administrator.");
 }
 
 /** After a commit, in the background: the staged rows that became DIDs. */
