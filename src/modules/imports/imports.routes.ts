@@ -141,18 +141,20 @@ export default async function importRoutes(app: FastifyInstance) {
     return renderStep(request, reply, id);
   };
 
-  const renderStep = async (request: FastifyRequest, reply: FastifyReply, id: number, extra: Record<string, unknown> = {}, status = 200) => {
+  const renderStep = async (request: FastifyRequest, reply: FastifyReply, id: number) => {
     const run = await service.findImport(app.db, request.actor!.scope, id);
     if (!run) return importNotFound(request, reply);
-    return reply.render({ page: "imports/show", fragment: "imports/_step" }, { ...(await stepView(request, run)), ...extra }, status);
+    return reply.render({ page: "imports/show", fragment: "imports/_step" }, await stepView(request, run));
   };
 
-  /** What the step page shows for the import's state. */
-  const stepView = async (request: FastifyRequest, run: ImportRun) => {
+  /**
+   * What the step page shows for the import's state. `preview`: the mapping step's, when
+   * the caller has read it already (the stored file is read once per request).
+   */
+  const stepView = async (request: FastifyRequest, run: ImportRun, preview?: service.Preview) => {
     const base = { title: `Import ${run.fileName}`, tab: "imports", run, reasonLabels, statusLabels, didStatuses, errors: {} as Record<string, string> };
     if (run.state === "uploaded") {
-      const preview = await service.previewImport(app.db, run);
-      return { ...base, preview, importFields, fieldLabels, delimiterLabels, delimiterCode, resellers: await resellerChoices(request) };
+      return { ...base, preview: preview ?? (await service.previewImport(app.db, run)), importFields, fieldLabels, delimiterLabels, delimiterCode, resellers: await resellerChoices(request) };
     }
     if (run.state === "checking" || run.state === "importing") return { ...base, progress: await progressOf(run) };
     if (run.state === "checked") return { ...base, delimiterCode, resellers: await resellerChoices(request) };
@@ -214,7 +216,7 @@ export default async function importRoutes(app: FastifyInstance) {
         const errors = outcome.kind === "invalid" ? outcome.errors : {};
         return reply.render(
           { page: "imports/show", fragment: "imports/_step" },
-          { ...(await stepView(request, run)), preview: outcome.preview, errors },
+          { ...(await stepView(request, run, outcome.preview)), errors },
           outcome.kind === "invalid" ? 422 : 200,
         );
       }
