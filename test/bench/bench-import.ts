@@ -96,19 +96,19 @@ async function importState(ctx: Context, id: number): Promise<{ state: string; o
   return { state: found[0]!.state, operationId: found[0]!.operation_id, error: found[0]!.error };
 }
 
-/** Waits for the import to leave a running step; `during` runs meanwhile, every 250 ms. */
-async function settle(ctx: Context, id: number, during?: () => Promise<void>): Promise<string> {
+/** Waits for the import to leave a running step; `during` runs meanwhile, every 250 ms, told the step. */
+async function settle(ctx: Context, id: number, during?: (state: string) => Promise<void>): Promise<string> {
   for (;;) {
     const { state, error } = await importState(ctx, id);
     if (state === "failed") throw new Error(`import ${id} failed: ${error}`);
     if (state !== "checking" && state !== "importing") return state;
-    if (during) await during();
+    if (during) await during(state);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
 /** Upload, check with the proposed mapping, commit: the whole import as a person does it. */
-async function importThroughApp(ctx: Context, name: string, content: Buffer, during?: () => Promise<void>): Promise<{ ms: number; operationId: number; created: number }> {
+async function importThroughApp(ctx: Context, name: string, content: Buffer, during?: (state: string) => Promise<void>): Promise<{ ms: number; checkedMs: number; operationId: number; created: number }> {
   const started = performance.now();
   const body = new FormData();
   body.set("_csrf", ctx.csrfToken);
@@ -125,13 +125,14 @@ async function importThroughApp(ctx: Context, name: string, content: Buffer, dur
   await checked.arrayBuffer();
   if (checked.status !== 303) throw new Error(`checking ${name} answered ${checked.status}`);
   if ((await settle(ctx, id, during)) !== "checked") throw new Error(`import ${id} is not checked`);
+  const checkedMs = performance.now() - started;
   const committed = await postForm(ctx, `/imports/${id}/commit`, {});
   await committed.arrayBuffer();
   if ((await settle(ctx, id, during)) !== "done") throw new Error(`import ${id} is not done`);
   const ms = performance.now() - started;
   const { operationId } = await importState(ctx, id);
   const { rows: counted } = await ctx.client.query<{ n: string }>("SELECT count(*) AS n FROM did WHERE batch_id = $1", [operationId]);
-  return { ms, operationId: operationId!, created: Number(counted[0]!.n) };
+  return { ms, checkedMs, operationId: operationId!, created: Number(counted[0]!.n) };
 }
 
 /** What PostgreSQL needs for the same rows: COPY into a staging table, then one INSERT ... SELECT. */
@@ -157,7 +158,7 @@ async function removeImported(ctx: Context, operationId: number): Promise<void> 
 
 export async function benchImport(ctx: Context): Promise<ImportFigures> {
   const { client, log } = ctx;
-  const prefixes = { plain: `${ctx.rangePrefix}1`, csv: `${ctx.rangePrefix}2`, xlsx: `${ctx.rangePrefix}3`, million: `${ctx.rangePrefix}4` };
+  const prefixes = { plain: `${ctx.rangePrefix}1`, csv: `${ctx.rangePrefix}2`, xlsx: `${ctx.rangePrefix}3`, million: `${ctx.rangePrefix}4`, plainMillion: `${ctx.rangePrefix}5` };
   const eventsBefore = (await client.query<{ id: string }>("SELECT coalesce(max(id), 0)::text AS id FROM audit_event")).rows[0]!.id;
   const imports = (await client.query<{ id: string }>("SELECT coalesce(max(id), 0)::text AS id FROM import_run")).rows[0]!.id;
   const operations: number[] = [];
@@ -189,32 +190,48 @@ export async function benchImport(ctx: Context): Promise<ImportFigures> {
     log(`import: 1,000,000-row CSV (${(million.length / 2 ** 20).toFixed(1)} MB) as a background job`);
     const progressTimes: number[] = [];
     const pageTimes: number[] = [];
+    // The slowest answers during the check and during the commit: their causes differ
+    // (reading the file in this process; PostgreSQL writing a million rows).
+    const slowestByStep = new Map<string, { progress: number; page: number }>();
     let progressPath = "";
-    const during = async () => {
+    const during = async (state: string) => {
       if (!progressPath) {
         const { rows: latest } = await client.query<{ id: number }>("SELECT max(id) AS id FROM import_run");
         progressPath = `/imports/${latest[0]!.id}/progress`;
       }
       let started = performance.now();
       await (await fetch(ctx.base + progressPath, { headers: { cookie: ctx.cookie, "hx-request": "true" } })).arrayBuffer();
-      progressTimes.push(performance.now() - started);
+      const progressMs = performance.now() - started;
       started = performance.now();
       await (await fetch(`${ctx.base}/dids?per=50`, { headers: { cookie: ctx.cookie, "accept-encoding": "gzip" } })).arrayBuffer();
-      pageTimes.push(performance.now() - started);
+      const pageMs = performance.now() - started;
+      progressTimes.push(progressMs);
+      pageTimes.push(pageMs);
+      const slowest = slowestByStep.get(state) ?? { progress: 0, page: 0 };
+      slowestByStep.set(state, { progress: Math.max(slowest.progress, progressMs), page: Math.max(slowest.page, pageMs) });
     };
     const viaJob = await importThroughApp(ctx, "bench-1m.csv", million, during);
     operations.push(viaJob.operationId);
     const p95 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.max(0, Math.ceil(values.length * 0.95) - 1)] ?? 0;
     const progressMax = Math.max(0, ...progressTimes);
-    log(`import: 1,000,000 rows in ${ms(viaJob.ms)} ms; progress fragment max ${ms(progressMax)} ms (${progressTimes.length} polls); first page p95 ${ms(p95(pageTimes))} ms meanwhile`);
+    const bySteps = [...slowestByStep].map(([step, slowest]) => `${step}: fragment ${ms(slowest.progress)} ms, page ${ms(slowest.page)} ms`).join("; ");
+    log(`import: 1,000,000 rows in ${ms(viaJob.ms)} ms (uploaded and checked after ${ms(viaJob.checkedMs)} ms); progress fragment max ${ms(progressMax)} ms (${progressTimes.length} polls); first page p95 ${ms(p95(pageTimes))} ms meanwhile; slowest by step: ${bySteps}`);
     log("import: removing the million imported DIDs and their events");
     await removeImported(ctx, viaJob.operationId);
+    await client.query("VACUUM (ANALYZE) did");
+    // What PostgreSQL alone needs for a million rows, without any audit events: the floor
+    // under the job's time on this machine.
+    log("import: 1,000,000 rows in PostgreSQL alone (COPY + INSERT ... SELECT)");
+    const plainMillionMs = await plainImport(ctx, csvFile(ctx, prefixes.plainMillion, 1_000_000));
+    await client.query("DELETE FROM did WHERE number LIKE $1", [`${prefixes.plainMillion}%`]);
+    await client.query("VACUUM (ANALYZE) did");
+    log(`import: 1,000,000 rows in PostgreSQL alone: ${ms(plainMillionMs)} ms`);
 
     const results = [
       { ok: viaApp.ms <= csvTargetMs && ratio <= csvRatioTarget, line: `- Import of a 100,000-row CSV, upload to committed (check and commit as background jobs): ${ms(viaApp.ms)} ms; PostgreSQL alone (COPY into a staging table + one INSERT ... SELECT): ${ms(plainMs)} ms, ${ratio.toFixed(1)}× (targets ≤ ${csvTargetMs / 1000} s and ≤ ${csvRatioTarget}×)` },
       { ok: viaXlsx.ms <= xlsxTargetMs, line: `- Import of a 100,000-row .xlsx, upload to committed: ${ms(viaXlsx.ms)} ms (target ≤ ${xlsxTargetMs / 1000} s)` },
-      { ok: viaJob.ms <= millionTargetMs, line: `- Import of a 1,000,000-row CSV as a background job, upload to committed: ${ms(viaJob.ms)} ms (target ≤ ${millionTargetMs / 1000} s)` },
-      { ok: progressMax < progressTargetMs, line: `- Its progress fragment while it ran: slowest of ${progressTimes.length} polls ${ms(progressMax)} ms, p95 ${ms(p95(progressTimes))} ms (target < ${progressTargetMs} ms throughout)` },
+      { ok: viaJob.ms <= millionTargetMs, line: `- Import of a 1,000,000-row CSV as a background job, upload to committed: ${ms(viaJob.ms)} ms, of which upload and check ${ms(viaJob.checkedMs)} ms; PostgreSQL alone (COPY + one INSERT ... SELECT, no audit events): ${ms(plainMillionMs)} ms (target ≤ ${millionTargetMs / 1000} s)` },
+      { ok: progressMax < progressTargetMs, line: `- Its progress fragment while it ran: slowest of ${progressTimes.length} polls ${ms(progressMax)} ms, p95 ${ms(p95(progressTimes))} ms; slowest by step: ${bySteps} (target < ${progressTargetMs} ms throughout)` },
       { ok: p95(pageTimes) <= firstPageTargetMs, line: `- The inventory's first page meanwhile: p95 ${ms(p95(pageTimes))} ms over ${pageTimes.length} requests (target ≤ ${firstPageTargetMs} ms)` },
     ];
     const created = [viaApp.created, viaXlsx.created, viaJob.created];

@@ -358,6 +358,8 @@ async function main() {
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   let fixedApp: Awaited<ReturnType<typeof buildApp>> | undefined;
   let benchUserId: number | undefined;
+  /** The last event before the timed part: what the bench writes after it (sign-ins among them) goes again. */
+  let eventsBeforeRun: string | undefined;
   let prisma: ReturnType<typeof createPrismaClient> | undefined;
   try {
     await ensureDatabaseExists(database.url);
@@ -399,6 +401,8 @@ async function main() {
       const summary = await seedAuditEvents(client, auditEvents, log);
       auditSeedNote = `written now in ${(summary.ms / 1000).toFixed(1)} s (one INSERT ... SELECT generate_series, indexes rebuilt after, ANALYZE)`;
     }
+
+    eventsBeforeRun = (await client.query<{ id: string }>("SELECT coalesce(max(id), 0)::text AS id FROM audit_event")).rows[0]!.id;
 
     // The scenario parameters come from the data itself. The status + operator page runs
     // twice: for the operator with the most active DIDs, and for a busy operator whose
@@ -657,6 +661,8 @@ async function main() {
   } finally {
     // The bench admin's sessions are of no use after the run.
     if (benchUserId !== undefined) await client?.query("DELETE FROM app_session WHERE user_id = $1", [benchUserId]).catch(() => {});
+    // Otherwise the next run would find more events than it asks for and write them all again.
+    if (eventsBeforeRun !== undefined) await client?.query("DELETE FROM audit_event WHERE id > $1", [eventsBeforeRun]).catch(() => {});
     await fixedApp?.close().catch(() => {});
     await app?.close().catch(() => {});
     await prisma?.$disconnect().catch(() => {});

@@ -48,6 +48,7 @@ t.test("a background import", async (t) => {
     t.match(plain.body, /http-equiv="refresh"/, "that keeps refreshing while the step runs");
     const fragment = await admin.inject({ url: `/imports/${id}/progress`, headers: htmx });
     t.notMatch(fragment.body, /<html/);
+    t.match(text(html(fragment.body).querySelector("#import-progress")), /Checking the file… Waiting for a worker to start\./, "the poll's own small query says where the job is");
     t.ok(fragment.body.length < 2000, `the progress fragment is small (${fragment.body.length} bytes)`);
 
     const worker = startJobWorker(db, jobHandlers(config), { pollIntervalMs: 50, log: quietLog });

@@ -163,6 +163,7 @@ t.test("imports", async (t) => {
     t.equal((await stranger.inject({ url: `/imports/${id}` })).statusCode, 404, "another reseller's user cannot see it");
     t.equal((await post(stranger, `/imports/${id}/commit`, { _csrf: stranger.csrfToken })).statusCode, 404);
     t.equal((await stranger.inject({ url: `/imports/${id}/rejected.csv` })).statusCode, 404);
+    t.equal((await stranger.inject({ url: `/imports/${id}/progress`, headers: htmx })).statusCode, 404, "nor poll its progress");
     t.notMatch((await stranger.inject({ url: "/imports" })).body, /seller\.csv/, "nor list it");
 
     await post(seller, `/imports/${id}/mapping`, { col_0: "did", col_1: "operator", header: "1", delimiter: "comma", action: "check", _csrf: seller.csrfToken });
@@ -262,6 +263,8 @@ t.test("imports", async (t) => {
     t.equal((await post(admin, "/imports/999999/commit", { _csrf: admin.csrfToken })).statusCode, 404);
     t.equal((await post(admin, "/imports/999999/mapping", { col_0: "did", _csrf: admin.csrfToken })).statusCode, 404);
     t.equal((await admin.inject({ url: "/imports/999999/progress" })).statusCode, 404);
+    t.equal((await admin.inject({ url: "/imports/999999/progress", headers: htmx })).statusCode, 404);
+    t.equal((await admin.inject({ url: "/imports/abc/progress", headers: htmx })).statusCode, 400);
     t.equal((await admin.inject({ url: "/imports?before=x" })).statusCode, 400);
     const id = importIdOf((await upload(admin, { name: "c.csv", content: "DID\n380447000001\n" })).headers.location);
     await post(admin, `/imports/${id}/cancel`, { _csrf: admin.csrfToken });

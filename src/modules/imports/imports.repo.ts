@@ -114,6 +114,29 @@ export async function findImport(db: DbOrTx, scope: Scope, id: number): Promise<
   return asRun(await db.importRun.findFirst({ where: { id, ...scopeWhere(scope) }, ...runSelect }));
 }
 
+/** What the progress bar polls every second: the import's state and its job's progress. */
+export interface ImportProgress {
+  id: number;
+  state: ImportState;
+  /** What the check found to create (shown while importing). */
+  toCreate: number;
+  progress: { done: number; total: number | null; queued: boolean };
+}
+
+/**
+ * The progress bar's data in one query, without the import's settings and report: while
+ * a large job keeps PostgreSQL and this process busy, every query less keeps the poll quick.
+ */
+export async function findImportProgress(db: DbOrTx, scope: Scope, id: number): Promise<ImportProgress | null> {
+  const [row] = await db.$queryRaw<{ id: number; state: ImportState; to_create: number | null; job_state: string | null; done: number | null; total: number | null }[]>`
+    SELECT r.id, r.state, (r.report->>'toCreate')::float8 AS to_create, j.state::text AS job_state,
+      j.progress_done::float8 AS done, j.progress_total::float8 AS total
+    FROM import_run r LEFT JOIN job j ON j.id = r.job_id
+    WHERE r.id = ${id} AND (${scope.resellerId}::int IS NULL OR r.reseller_id = ${scope.resellerId}::int)`;
+  if (!row) return null;
+  return { id: row.id, state: row.state, toCreate: row.to_create ?? 0, progress: { done: row.done ?? 0, total: row.total, queued: row.job_state === "queued" } };
+}
+
 /** Locks the import for a change of state; null when it is not there (or not in scope). */
 export async function lockImport(tx: DbOrTx, scope: Scope, id: number): Promise<ImportRun | null> {
   const locked = await tx.$queryRaw<unknown[]>`SELECT 1 FROM import_run WHERE id = ${id} FOR UPDATE`;
@@ -180,6 +203,9 @@ const copySpecialAll = /[\\\t\n\r\0]/g;
 /** Rows go to COPY in pieces of this many, not one write each. */
 const copyBatchRows = 1000;
 
+/** The longest stretch the staging loop keeps the event loop to itself. */
+const yieldEveryMs = 2;
+
 const stagingColumns = ["import_id", "seq", "row", "number", "operator_name", "operator_id", "status", "after_hold", "hold_days", "tag", "notes", "reason", "detail"];
 
 /**
@@ -194,15 +220,20 @@ export async function withStaging<T>(client: pg.PoolClient, importId: number, wo
       let seq = 0;
       async function* lines() {
         let batch: string[] = [];
+        let slice = performance.now();
         for await (const r of rows) {
           const row = [importId, seq++, r.row, r.number, r.operatorName, r.operatorId, r.status, r.afterHold, r.holdDays, r.tag, r.notes, r.reason, r.detail];
           batch.push(row.map(copyText).join("\t"));
           if (batch.length === copyBatchRows) {
             yield `${batch.join("\n")}\n`;
             batch = [];
-            // Reading and converting rows is all promises, which never let I/O in: a turn of
-            // the event loop per batch keeps the app's requests answered while a job runs.
+          }
+          // Reading and converting rows is all promises, which never let I/O in: a turn of
+          // the event loop every few milliseconds keeps the app's requests (the progress
+          // bar among them) answered while a job runs in this process.
+          if (performance.now() - slice >= yieldEveryMs) {
             await setImmediate();
+            slice = performance.now();
           }
         }
         if (batch.length > 0) yield `${batch.join("\n")}\n`;

@@ -181,6 +181,14 @@ export default async function importRoutes(app: FastifyInstance) {
   app.get<{ Params: { id: string } }>("/imports/:id/progress", write, async (request, reply) => {
     const id = await importIdOr400(request, reply);
     if (id === undefined) return reply;
+    // htmx's poll while the step runs: the bar alone, from one small query.
+    if (request.wantsFragment) {
+      const polled = await service.findImportProgress(app.db, request.actor!.scope, id);
+      if (!polled) return importNotFound(request, reply);
+      if (polled.state === "checking" || polled.state === "importing") {
+        return reply.render({ page: "imports/show", fragment: "imports/_progress" }, { run: { id, state: polled.state, report: { toCreate: polled.toCreate } }, progress: polled.progress });
+      }
+    }
     const run = await service.findImport(app.db, request.actor!.scope, id);
     if (!run) return importNotFound(request, reply);
     if (run.state === "checking" || run.state === "importing") {

@@ -379,6 +379,10 @@ export async function findImport(db: Db, scope: Scope, id: number) {
   return repo.findImport(db, scope, id);
 }
 
+export async function findImportProgress(db: Db, scope: Scope, id: number) {
+  return repo.findImportProgress(db, scope, id);
+}
+
 export async function listImports(db: Db, scope: Scope, before?: number) {
   return repo.listImports(db, scope, before);
 }
