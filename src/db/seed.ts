@@ -268,10 +268,10 @@ async function emptyDemoTables(client: pg.ClientBase, log: (message: string) => 
         "Bind them to one of those (or make them admin or support without a reseller) on the Users page, then run the reset again. Nothing was changed.",
     );
   }
-  log("reset: emptying did, operation, imports, client_account, client, operator, reseller (users, sessions and the audit log are kept)");
+  log("reset: emptying did, operation, imports, subscriptions, packages, client accounts, clients, operators, resellers (users, sessions and the audit log are kept)");
   // Ids are not restarted: the audit log keeps the history of the deleted objects, and a
   // new DID must not inherit an old one's history by taking its id.
-  await client.query("TRUNCATE did, operation, import_row, import_file_chunk, import_run, client_account, client, operator");
+  await client.query("TRUNCATE did, operation, import_row, import_file_chunk, import_run, subscription, package, client_account, client, operator");
   // Not TRUNCATE: users point at resellers, and a cascade would take the users with it.
   await client.query("DELETE FROM reseller WHERE id NOT IN (SELECT reseller_id FROM app_user WHERE reseller_id IS NOT NULL)");
   return bound;
@@ -324,7 +324,7 @@ export async function seedDemoData(databaseUrl: string, options: SeedOptions): P
     for (const [name, resellerIndex, accounts] of clientDefs) {
       const { rows } = await client.query<{ id: number }>("INSERT INTO client (name, reseller_id) VALUES ($1, $2) RETURNING id", [name, resellerIds[resellerIndex]]);
       for (const account of accounts) {
-        const created = await client.query<{ id: number }>("INSERT INTO client_account (name, client_id) VALUES ($1, $2) RETURNING id", [account, rows[0]!.id]);
+        const created = await client.query<{ id: number }>("INSERT INTO client_account (name, client_id, reseller_id) VALUES ($1, $2, $3) RETURNING id", [account, rows[0]!.id, resellerIds[resellerIndex]]);
         accountsByReseller[resellerIndex]!.push(created.rows[0]!.id);
         accountCount++;
       }

@@ -19,7 +19,7 @@ export async function makeDids(
   db: Db,
   operatorId: number,
   numbers: string[],
-  extra: { status?: "in_stock" | "reserved" | "active" | "blocked" | "hold" | "archive"; tag?: string; notes?: string; clientAccountId?: number } = {},
+  extra: { status?: "in_stock" | "reserved" | "active" | "blocked" | "hold" | "archive"; tag?: string; notes?: string; clientAccountId?: number; holdUntil?: Date } = {},
 ) {
   await db.did.createMany({ data: numbers.map((number) => ({ number, operatorId, ...extra })) });
   return db.did.findMany({ where: { number: { in: numbers } }, orderBy: { number: "asc" } });
@@ -27,7 +27,7 @@ export async function makeDids(
 
 export async function makeClientAccount(db: Db, resellerId: number, names = { client: unique("Client"), account: unique("Account") }) {
   const client = await db.client.create({ data: { name: names.client, resellerId } });
-  return db.clientAccount.create({ data: { name: names.account, clientId: client.id }, include: { client: true } });
+  return db.clientAccount.create({ data: { name: names.account, clientId: client.id, resellerId }, include: { client: true } });
 }
 
 let passwordHash: Promise<string> | undefined;

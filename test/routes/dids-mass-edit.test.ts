@@ -16,7 +16,7 @@ t.test("mass edit and delete", async (t) => {
   const account = await makeClientAccount(db, reseller.id, { client: "Hotel", account: "desk" });
   const free = await makeDids(db, op.id, Array.from({ length: 60 }, (_, i) => `3804410000${String(i).padStart(2, "0")}`), { tag: "batch-1" });
   const assigned = await makeDids(db, op.id, ["380442000001", "380442000002"], { status: "active", clientAccountId: account.id, tag: "batch-1" });
-  const [held] = await makeDids(db, op.id, ["380442000003"], { status: "hold", clientAccountId: account.id, tag: "batch-1" });
+  const [held] = await makeDids(db, op.id, ["380442000003"], { status: "hold", holdUntil: new Date(Date.now() + 7 * 86_400_000), clientAccountId: account.id, tag: "batch-1" });
   const htmx = { "hx-request": "true" };
   const post = (who: Browser, url: string, fields: Record<string, string | string[]>, headers: Record<string, string> = {}) =>
     who.inject({ method: "POST", url, ...form(fields), headers: { ...form(fields).headers, ...headers } });

@@ -27,7 +27,17 @@ export const auditParams = {
   before: "before",
 } as const;
 
-export const objectTypeLabels: Record<AuditObjectType, string> = { did: "DID", operator: "Operator", reseller: "Reseller", user: "User", import: "Import" };
+export const objectTypeLabels: Record<AuditObjectType, string> = {
+  did: "DID",
+  operator: "Operator",
+  reseller: "Reseller",
+  user: "User",
+  import: "Import",
+  client: "Client",
+  account: "Client account",
+  package: "Package",
+  subscription: "Subscription",
+};
 export const actionLabels: Record<AuditAction, string> = {
   create: "Created",
   edit: "Edited",
@@ -40,6 +50,14 @@ export const actionLabels: Record<AuditAction, string> = {
   password_reset: "Password reset",
   role_change: "Role changed",
   import: "Import",
+  assign: "Assigned",
+  release: "Released",
+  move: "Moved to another account",
+  block: "Blocked",
+  unblock: "Unblocked",
+  deactivate: "Deactivated",
+  reactivate: "Reactivated",
+  hold_end: "Hold ended",
 };
 export { auditActions, auditObjectTypes };
 

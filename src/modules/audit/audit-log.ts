@@ -10,7 +10,7 @@ import { Prisma } from "../../generated/prisma/client.js";
 import type { DbOrTx } from "../../db/prisma.js";
 import type { Caller } from "../../shared/actor.js";
 
-export const auditObjectTypes = ["did", "operator", "reseller", "user", "import"] as const;
+export const auditObjectTypes = ["did", "operator", "reseller", "user", "import", "client", "account", "package", "subscription"] as const;
 export type AuditObjectType = (typeof auditObjectTypes)[number];
 
 export const auditActions = [
@@ -25,6 +25,14 @@ export const auditActions = [
   "password_reset",
   "role_change",
   "import",
+  "assign",
+  "release",
+  "move",
+  "block",
+  "unblock",
+  "deactivate",
+  "reactivate",
+  "hold_end",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
