@@ -27,6 +27,7 @@ import operatorRoutes from "./modules/operators/operators.routes.js";
 import resellerRoutes from "./modules/resellers/resellers.routes.js";
 import userRoutes from "./modules/users/users.routes.js";
 import type { Actor } from "./shared/actor.js";
+import { systemClock, type Clock } from "./shared/clock.js";
 import { parseFormEncoded } from "./shared/form-encoding.js";
 import { sharedSecret } from "./modules/settings/secrets.repo.js";
 
@@ -35,6 +36,8 @@ declare module "fastify" {
     db: Db;
     config: AppConfig;
     jobs: AppJobs;
+    /** The time the rules run on: the system clock, or a test's. */
+    clock: Clock;
   }
 }
 
@@ -59,15 +62,17 @@ export interface BuildOptions {
    * queued jobs wait for a worker: tests start one themselves when they need it.
    */
   runJobs?: boolean;
+  /** The time the rules run on (holds, subscription end days); tests pass a ManualClock. */
+  clock?: Clock;
 }
 
 /** app.jobs, and with runJobs the worker: started when the app is ready, stopped on close. */
-function jobsOf(app: FastifyInstance, config: AppConfig, db: Db, runJobs: boolean): AppJobs {
+function jobsOf(app: FastifyInstance, config: AppConfig, db: Db, runJobs: boolean, clock: Clock): AppJobs {
   let worker: JobWorker | undefined;
   if (runJobs) {
     app.addHook("onReady", async () => {
       const options = { pollIntervalMs: config.jobPollIntervalMs, concurrency: config.jobConcurrency, log: app.log.child({ module: "jobs" }) };
-      worker = startJobWorker(db, jobHandlers(config), options);
+      worker = startJobWorker(db, jobHandlers(config, clock), options);
     });
     // After the last HTTP request: it may have queued a job. Before the caller closes the pool.
     app.addHook("onClose", async () => worker?.stop());
@@ -108,7 +113,9 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   });
   app.decorate("db", db);
   app.decorate("config", config);
-  app.decorate("jobs", jobsOf(app, config, db, options.runJobs ?? false));
+  const clock = options.clock ?? systemClock;
+  app.decorate("clock", clock);
+  app.decorate("jobs", jobsOf(app, config, db, options.runJobs ?? false, clock));
 
   await app.register(compress, { global: true, threshold: 1024, encodings: ["gzip", "deflate"] });
   await app.register(formbody, { bodyLimit: config.formBodyLimitBytes, parser: parseFormEncoded });

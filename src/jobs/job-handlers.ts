@@ -1,12 +1,16 @@
 // The kinds of background job the app runs, by name: the registry the server's worker
-// is started with (app.ts): the session purge and the background steps of imports.
+// is started with (app.ts): the session purge, the hold scheduler and the background
+// steps of imports.
 import type { AppConfig } from "../config.js";
 import { purgeExpiredSessions, type SessionPolicy } from "../modules/auth/auth.service.js";
+import { holdScheduler } from "../modules/assignments/hold-scheduler.jobs.js";
 import { importJobHandlers } from "../modules/imports/imports.jobs.js";
+import { systemClock, type Clock } from "../shared/clock.js";
 import type { JobHandler } from "./job-worker.js";
 
-export function jobHandlers(config: AppConfig): Record<string, JobHandler> {
+export function jobHandlers(config: AppConfig, clock: Clock = systemClock): Record<string, JobHandler> {
   return {
+    "hold-scheduler": holdScheduler(clock),
     "session-purge": sessionPurge({ idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours }),
     ...importJobHandlers({ inlineMaxBytes: config.importInlineMaxBytes, maxNumbers: config.importMaxNumbers }),
   };

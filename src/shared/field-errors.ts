@@ -80,6 +80,18 @@ export class FieldReader {
     return this.fail(field, `"${clip(value)}" is not a valid ${label}.`);
   }
 
+  /** A calendar day as YYYY-MM-DD (what a date input sends); empty becomes undefined. */
+  date(field: string, label: string, options: { required?: boolean } = {}): string | undefined {
+    const value = this.raw(field)?.trim();
+    if (value === undefined || value === "") return options.required ? this.fail(field, `${label} is required.`) : undefined;
+    const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+    const day = match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : undefined;
+    // 2024-02-30 parses as March 1st: only a day that reads back the same is a real one.
+    if (!day || day.toISOString().slice(0, 10) !== value) return this.fail(field, `${label} must be a date as YYYY-MM-DD, not "${clip(value)}".`);
+    if (value < "2000-01-01" || value > "2199-12-31") return this.fail(field, `${label} must be between 2000 and 2199.`);
+    return value;
+  }
+
   /** A ticked checkbox sends a non-empty string; anything else (absent, "", "0") is unticked. */
   checkbox(field: string): boolean {
     const value = this.source[field];

@@ -5,7 +5,7 @@ import type { Test } from "tap";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import pg from "pg";
 import { parse, type HTMLElement } from "node-html-parser";
-import { buildApp } from "../../src/app.js";
+import { buildApp, type BuildOptions } from "../../src/app.js";
 import { loadConfig, type AppConfig } from "../../src/config.js";
 import { withDatabaseName } from "../../src/db/migrate.js";
 import { createPrismaClient, type Db } from "../../src/db/prisma.js";
@@ -91,11 +91,11 @@ function cookiesOf(res: { cookies: { name: string; value: string }[] }): Record<
   return Object.fromEntries(res.cookies.filter((c) => c.value !== "").map((c) => [c.name, c.value]));
 }
 
-export async function buildTestApp(t: Test, overrides: Partial<AppConfig> = {}): Promise<TestApp> {
+export async function buildTestApp(t: Test, overrides: Partial<AppConfig> = {}, options: Pick<BuildOptions, "clock"> = {}): Promise<TestApp> {
   const url = await createTestDatabase(t);
   const config = { ...loadConfig({}), databaseUrl: url, ...overrides };
   const db = createPrismaClient(url, 4);
-  const app = await buildApp(config, db, { logger: process.env.TEST_LOG ? { level: "error" } : false });
+  const app = await buildApp(config, db, { logger: process.env.TEST_LOG ? { level: "error" } : false, ...options });
   t.teardown(async () => {
     await app.close();
     await db.$disconnect();

@@ -37,3 +37,25 @@ export async function makeUser(db: Db, user: { username: string; role: "admin" |
   passwordHash ??= hashPassword(testPassword);
   return db.user.create({ data: { username: user.username, role: user.role, resellerId: user.resellerId ?? null, passwordHash: await passwordHash } });
 }
+
+export async function makePackage(db: Db, resellerId: number, options: { name?: string; didLimit?: number; allowedTags?: string[]; defaultHoldDays?: number } = {}) {
+  return db.package.create({
+    data: { name: options.name ?? unique("Package"), resellerId, didLimit: options.didLimit ?? 10, allowedTags: options.allowedTags ?? [], defaultHoldDays: options.defaultHoldDays ?? 0 },
+  });
+}
+
+/** A subscription in force from yesterday (or from `startDate`), with no end unless given. */
+export async function makeSubscription(db: Db, clientId: number, pkg: { id: number; resellerId: number }, options: { startDate?: string; endDate?: string; active?: boolean } = {}) {
+  const day = (text: string) => new Date(`${text}T00:00:00Z`);
+  const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  return db.subscription.create({
+    data: {
+      clientId,
+      packageId: pkg.id,
+      resellerId: pkg.resellerId,
+      startDate: day(options.startDate ?? yesterday),
+      endDate: options.endDate ? day(options.endDate) : null,
+      active: options.active ?? true,
+    },
+  });
+}

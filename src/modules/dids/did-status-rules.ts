@@ -111,3 +111,54 @@ export function deleteRefusalSql(): Prisma.Sql {
 export function manualStatusChoices(did: { status: DidStatus; clientAccountId: number | null }): DidStatus[] {
   return (Object.keys(manualStatusTable) as DidStatus[]).filter((s) => manualStatusRefusalCode(did.status, isAssigned(did), s) === undefined);
 }
+
+// ---------------------------------------------------------------------------------------
+// Assignment and the hold lifecycle (assignments.service.ts runs them).
+//
+// | from                                  | event                              | to                                          |
+// |---------------------------------------|------------------------------------|---------------------------------------------|
+// | in stock, unassigned                  | assigned under an active subscription | active, with account and subscription     |
+// | active                                | blocked by hand                    | blocked                                     |
+// | blocked                               | unblocked by hand                  | active                                      |
+// | active or blocked                     | released by hand                   | hold for its hold days, leaving the subscription; with 0 days its after-hold status, free |
+// | active or blocked                     | its subscription deactivated (by hand or its end date) | hold for its hold days, keeping the subscription; with 0 days its after-hold status, free |
+// | hold, keeping its subscription        | the subscription reactivated before the hold ends | active                           |
+// | hold                                  | the hold ends (the scheduler)      | its after-hold status, free of the client   |
+//
+// Hold days: the DID's own when more than 0, else its package's default.
+
+/** Why a DID cannot be picked for an account, in the order a refusal names them. */
+export type AssignRefusalCode = "not-found" | "taken" | "on-hold" | "not-in-stock" | "other-reseller" | "tag-not-allowed";
+
+export const assignRefusalLabels: Record<AssignRefusalCode, string> = {
+  "not-found": "no longer exists",
+  taken: "already taken by a client account",
+  "on-hold": "on hold after a client's package ended",
+  "not-in-stock": "not in stock",
+  "other-reseller": "belongs to another reseller's operator",
+  "tag-not-allowed": "does not carry a tag the package allows",
+};
+
+/** Only a DID in stock that no account holds can be picked; reserved, blocked and archived ones are kept back. */
+export function assignRefusalCode(
+  did: { status: DidStatus; clientAccountId: number | null; resellerId: number; tag: string | null },
+  target: { resellerId: number; allowedTags: string[] },
+): AssignRefusalCode | undefined {
+  if (did.status === "hold") return "on-hold";
+  if (did.clientAccountId !== null) return "taken";
+  if (did.status !== "in_stock") return "not-in-stock";
+  if (did.resellerId !== target.resellerId) return "other-reseller";
+  if (target.allowedTags.length > 0 && (did.tag === null || !target.allowedTags.includes(did.tag))) return "tag-not-allowed";
+  return undefined;
+}
+
+/** The same rule as SQL over `did d` and its operator `o`: true for the DIDs that may be picked. */
+export function assignableSql(target: { resellerId: number; allowedTags: string[] }): Prisma.Sql {
+  const tags = target.allowedTags.length === 0 ? Prisma.empty : Prisma.sql`AND d.tag = ANY(${target.allowedTags}::text[])`;
+  return Prisma.sql`(d.status = 'in_stock' AND d.client_account_id IS NULL AND o.reseller_id = ${target.resellerId} ${tags})`;
+}
+
+/** The hold a release or a deactivation gives, over `did d` and its subscription's package `p` (0: none). */
+export function effectiveHoldDaysSql(): Prisma.Sql {
+  return Prisma.sql`CASE WHEN d.hold_days > 0 THEN d.hold_days ELSE coalesce(p.default_hold_days, 0) END`;
+}

@@ -3,6 +3,7 @@
 // live in did-status-rules.ts. Every write runs in one transaction with its audit events
 // (written by the repository's set-based statements through audit/audit-log.ts), so
 // nothing is half-written and nothing changes without its events.
+import { isConflictError, lockWaitMs } from "../../db/locked-transaction.js";
 import type { Db } from "../../db/prisma.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { isUniqueViolation } from "../../db/prisma.js";
@@ -190,16 +191,8 @@ export function nothingSelectedMessage(selection: DidSelection): string {
     : "None of the selected DIDs exists (any more). Search again and select the DIDs.";
 }
 
-/** PostgreSQL's deadlock, serialization and lock-timeout errors, and Prisma's expired transaction: "try again". */
-function isConflictError(error: unknown): boolean {
-  const e = error as { code?: string; message?: string; meta?: unknown };
-  if (e?.code === "P2028") return true;
-  const text = `${e?.message ?? String(error)} ${JSON.stringify(e?.meta ?? {})}`;
-  return /40P01|40001|55P03|deadlock detected|could not serialize|lock timeout|Transaction already closed/i.test(text);
-}
-
 /** How long a mass change waits for rows another change holds before it says "try again". */
-export const bulkLockTimeoutMs = 10_000;
+export const bulkLockTimeoutMs = lockWaitMs;
 
 /** Thrown inside the transaction to roll back a write whose selection changed size. */
 class SelectionChanged extends Error {
