@@ -25,6 +25,8 @@ import exportRoutes from "./modules/exports/exports.routes.js";
 import importRoutes from "./modules/imports/imports.routes.js";
 import operatorRoutes from "./modules/operators/operators.routes.js";
 import resellerRoutes from "./modules/resellers/resellers.routes.js";
+import subscriptionRoutes from "./modules/subscriptions/subscriptions.routes.js";
+import assignmentRoutes from "./modules/assignments/assignments.routes.js";
 import userRoutes from "./modules/users/users.routes.js";
 import type { Actor } from "./shared/actor.js";
 import { systemClock, type Clock } from "./shared/clock.js";
@@ -146,6 +148,8 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   await app.register(importRoutes);
   await app.register(operatorRoutes);
   await app.register(resellerRoutes);
+  await app.register(subscriptionRoutes);
+  await app.register(assignmentRoutes);
   await app.register(userRoutes);
   await app.register(auditRoutes);
   return app;

@@ -3,7 +3,7 @@
 // here fails the last test. Lists are checked to hold only rows in the visitor's scope.
 import t from "tap";
 import { buildTestApp, form, html, tableRows, text, type Browser } from "../helpers/app.js";
-import { makeClientAccount, makeDids, makeOperator, makeReseller } from "../helpers/factories.js";
+import { makeClientAccount, makeDids, makeOperator, makePackage, makeReseller, makeSubscription } from "../helpers/factories.js";
 import { multipart } from "../helpers/multipart.js";
 
 type Who = "anonymous" | "admin" | "resellerA" | "resellerB" | "support";
@@ -114,6 +114,16 @@ t.test("access", async (t) => {
   };
   const bulk = (fields: Record<string, string> = {}) => () => ({ search: "", id: String(bulkDid), ...fields });
   const didEdit = { operator: String(opA.id), status: "reserved", after_hold: "in_stock", hold_days: "0" };
+  // A client of reseller A with a package and subscriptions: its Subscriptions and DIDs tabs.
+  const pkgA = await makePackage(db, a.id, { didLimit: 1000 });
+  const clientA = accountA.clientId;
+  const freshSubscription = async (active: boolean) => (await makeSubscription(db, clientA, pkgA, { active })).id;
+  const subscriptionA = await freshSubscription(true);
+  const freshAssigned = async () => {
+    const id = await freshDid();
+    await db.did.update({ where: { id }, data: { status: "active", clientAccountId: accountA.id, subscriptionId: subscriptionA } });
+    return id;
+  };
   const matrix: Row[] = [
     { method: "GET", route: "/", url: () => "/", expect: statuses(303, 302, 302, 302, 302) },
     { method: "GET", route: "/healthz", url: () => "/healthz", expect: statuses(200, 200, 200, 200, 200) },
@@ -159,6 +169,14 @@ t.test("access", async (t) => {
     { method: "POST", route: "/imports/:id/commit", url: () => `/imports/${mappingImport}/commit`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
     { method: "POST", route: "/imports/:id/restart", url: () => `/imports/${checkedImport}/restart`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
     { method: "POST", route: "/imports/:id/cancel", url: () => `/imports/${mappingImport}/cancel`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "GET", route: "/clients/:id/subscriptions", url: () => `/clients/${clientA}/subscriptions`, expect: statuses(303, 200, 200, 404, 200) },
+    { method: "POST", route: "/clients/:id/subscriptions", url: () => `/clients/${clientA}/subscriptions`, body: () => ({ package: String(pkgA.id) }), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "POST", route: "/subscriptions/:id/deactivate", url: async () => `/subscriptions/${await freshSubscription(true)}/deactivate`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "POST", route: "/subscriptions/:id/reactivate", url: async () => `/subscriptions/${await freshSubscription(false)}/reactivate`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "GET", route: "/clients/:id/dids", url: () => `/clients/${clientA}/dids`, expect: statuses(303, 200, 200, 404, 200) },
+    { method: "GET", route: "/clients/:id/dids/add", url: () => `/clients/${clientA}/dids/add`, expect: statuses(303, 200, 200, 404, 403) },
+    { method: "POST", route: "/clients/:id/dids/add", url: bulkUrl(`/clients/${clientA}/dids/add`), body: () => ({ account: String(accountA.id), subscription: String(subscriptionA), did: String(bulkDid) }), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "POST", route: "/clients/:id/dids/:didId", url: async () => `/clients/${clientA}/dids/${await freshAssigned()}`, body: () => ({ action: "block" }), expect: statuses(303, 303, 303, 404, 403) },
     { method: "GET", route: "/users", url: () => "/users", expect: statuses(303, 200, 404, 404, 404) },
     { method: "GET", route: "/users/new", url: () => "/users/new", expect: statuses(303, 200, 404, 404, 404) },
     { method: "POST", route: "/users/new", url: () => "/users/new", body: () => ({ username: `user${++serial}`, role: "support", password: "a long enough password" }), expect: statuses(303, 303, 404, 404, 403) },

@@ -72,3 +72,40 @@ export function parseDidActionForm(clientId: number, didId: number, body: Record
   if (action === undefined || !r.ok) return { ok: false, form: { action }, errors: r.errors };
   return { ok: true, command: { clientId, didId, action, accountId } };
 }
+
+/** The picker's search, from the query string (a GET form: bookmarkable, works without JavaScript). */
+export interface PickerQuery {
+  accountId?: number;
+  subscriptionId?: number;
+  number?: string;
+  operatorId?: number;
+  tag?: string;
+  page: number;
+}
+
+export const pickerPerPage = 100;
+
+export function parsePickerQuery(query: Record<string, unknown>): { query: PickerQuery; errors: Record<string, string> } {
+  const r = new FieldReader(query);
+  const accountId = r.id("account", "an account");
+  const subscriptionId = r.id("subscription", "a subscription");
+  const numberText = r.text("number", "Number", 20);
+  const number = numberText?.replace(/[\s().+-]/g, "");
+  if (number !== undefined && number !== "" && !/^\d+$/.test(number)) r.fail("number", "Number: digits the number contains, like 555 or 38044.");
+  const operatorId = r.id("operator", "an operator");
+  const tag = r.text("tag", "Tag", 64);
+  const page = r.integer("page", "Page", 1, 10_000, 1) ?? 1;
+  return { query: { accountId, subscriptionId, number: number || undefined, operatorId, tag, page }, errors: r.errors };
+}
+
+export function pickerUrl(clientId: number, q: PickerQuery, page = q.page): string {
+  const params = new URLSearchParams();
+  if (q.accountId !== undefined) params.set("account", String(q.accountId));
+  if (q.subscriptionId !== undefined) params.set("subscription", String(q.subscriptionId));
+  if (q.number) params.set("number", q.number);
+  if (q.operatorId !== undefined) params.set("operator", String(q.operatorId));
+  if (q.tag) params.set("tag", q.tag);
+  if (page > 1) params.set("page", String(page));
+  const text = params.toString();
+  return `/clients/${clientId}/dids/add${text ? `?${text}` : ""}`;
+}

@@ -206,3 +206,60 @@ export async function pickableInRange(tx: DbOrTx, target: { resellerId: number; 
     ORDER BY d.number LIMIT ${max}`;
   return rows.map((r) => r.id);
 }
+
+export interface ClientDidRow {
+  id: number;
+  number: string;
+  status: DidStatus;
+  accountId: number;
+  accountName: string;
+  packageName: string | null;
+  operatorName: string;
+  assignedAt: Date | null;
+  holdUntil: Date | null;
+}
+
+/** A client's DIDs, by number, a page at a time (served by did_client_account_id_idx). */
+export async function listClientDids(db: DbOrTx, clientId: number, page: number, per: number): Promise<{ rows: ClientDidRow[]; total: number }> {
+  const [rows, counted] = await Promise.all([
+    db.$queryRaw<ClientDidRow[]>`
+      SELECT d.id, d.number, d.status::text AS status, a.id AS "accountId", a.name AS "accountName", p.name AS "packageName", o.name AS "operatorName",
+        d.assigned_at AS "assignedAt", d.hold_until AS "holdUntil"
+      FROM did d JOIN client_account a ON a.id = d.client_account_id JOIN operator o ON o.id = d.operator_id
+        LEFT JOIN subscription s ON s.id = d.subscription_id LEFT JOIN package p ON p.id = s.package_id
+      WHERE a.client_id = ${clientId}
+      ORDER BY d.number LIMIT ${per} OFFSET ${(page - 1) * per}`,
+    db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM did d JOIN client_account a ON a.id = d.client_account_id WHERE a.client_id = ${clientId}`,
+  ]);
+  return { rows, total: counted[0]?.n ?? 0 };
+}
+
+export interface PickableRow {
+  id: number;
+  number: string;
+  operatorName: string;
+  tag: string | null;
+}
+
+export interface PickerFilter {
+  /** Digits the number contains. */
+  number?: string;
+  operatorId?: number;
+  tag?: string;
+}
+
+/**
+ * The DIDs that may be picked for the target, by number, one page and whether more follow
+ * (no count: a million in-stock numbers would make the picker wait for it).
+ */
+export async function listPickable(db: DbOrTx, target: { resellerId: number; allowedTags: string[] }, filter: PickerFilter, page: number, per: number): Promise<{ rows: PickableRow[]; more: boolean }> {
+  const conditions = [assignableSql(target)];
+  if (filter.number) conditions.push(Prisma.sql`d.number LIKE ${`%${filter.number}%`}`);
+  if (filter.operatorId !== undefined) conditions.push(Prisma.sql`d.operator_id = ${filter.operatorId}`);
+  if (filter.tag) conditions.push(Prisma.sql`d.tag = ${filter.tag}`);
+  const rows = await db.$queryRaw<PickableRow[]>`
+    SELECT d.id, d.number, o.name AS "operatorName", d.tag FROM did d JOIN operator o ON o.id = d.operator_id
+    WHERE ${Prisma.join(conditions, " AND ")}
+    ORDER BY d.number LIMIT ${per + 1} OFFSET ${(page - 1) * per}`;
+  return { rows: rows.slice(0, per), more: rows.length > per };
+}

@@ -7,9 +7,10 @@ import { runLocked, type Busy } from "../../db/locked-transaction.js";
 import type { Actor, Caller, Scope } from "../../shared/actor.js";
 import { utcDay, type Clock } from "../../shared/clock.js";
 import { assignRefusalCode, type AssignRefusalCode } from "../dids/did-status-rules.js";
+import { listOperatorOptions } from "../operators/operators.repo.js";
 import * as subscriptions from "../subscriptions/subscriptions.repo.js";
 import { inForce } from "../subscriptions/subscriptions.service.js";
-import type { AssignCommand, DidActionCommand } from "./assignment-forms.js";
+import { pickerPerPage, type AssignCommand, type DidActionCommand, type PickerQuery } from "./assignment-forms.js";
 import * as repo from "./assignments.repo.js";
 
 type Writer = Actor & Caller;
@@ -124,3 +125,29 @@ export async function endExpiredHolds(db: Db, caller: Caller, clock: Clock, batc
 }
 
 export type { Scope };
+
+export const clientDidsPerPage = 50;
+
+/** The client's DIDs tab: its DIDs, and whether DIDs can be added (an account and a subscription in force). */
+export async function clientDidsPage(db: Db, actor: Actor, clientId: number, page: number, clock: Clock) {
+  const client = await subscriptions.findClient(db, actor.scope, clientId);
+  if (!client) return undefined;
+  const today = utcDay(clock.now());
+  const [list, subs] = await Promise.all([repo.listClientDids(db, clientId, page, clientDidsPerPage), subscriptions.listClientSubscriptions(db, clientId)]);
+  const inForceNow = subs.filter((s) => inForce(s, today));
+  return { client, ...list, page, per: clientDidsPerPage, canAdd: client.accounts.length > 0 && inForceNow.length > 0, subscriptionsInForce: inForceNow };
+}
+
+/** The picker: the client's accounts and subscriptions in force, and the DIDs the chosen subscription's package allows. */
+export async function pickerPage(db: Db, actor: Actor, clientId: number, query: PickerQuery, clock: Clock) {
+  const client = await subscriptions.findClient(db, actor.scope, clientId);
+  if (!client) return undefined;
+  const today = utcDay(clock.now());
+  const inForceNow = (await subscriptions.listClientSubscriptions(db, clientId)).filter((s) => inForce(s, today));
+  const subscription = inForceNow.find((s) => s.id === query.subscriptionId) ?? inForceNow[0];
+  const operators = await listOperatorOptions(db, { resellerId: client.resellerId });
+  const list = subscription
+    ? await repo.listPickable(db, { resellerId: client.resellerId, allowedTags: subscription.allowedTags }, query, query.page, pickerPerPage)
+    : { rows: [], more: false };
+  return { client, subscriptions: inForceNow, subscription, operators, ...list, left: subscription ? Math.max(0, subscription.didLimit - subscription.held) : 0 };
+}
