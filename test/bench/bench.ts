@@ -34,6 +34,7 @@ import { tokenHash } from "../../src/modules/auth/auth.service.js";
 import { hashPassword, randomPassword } from "../../src/modules/auth/passwords.js";
 import { actorFor, everything } from "../../src/shared/actor.js";
 import { projectRoot } from "../../src/paths.js";
+import { benchClientsPart } from "./bench-clients.js";
 import { benchImport } from "./bench-import.js";
 import { benchExport } from "./bench-export.js";
 import { benchMassEdit } from "./bench-mass-edit.js";
@@ -585,6 +586,7 @@ async function main() {
     // Operators whose names no other reseller uses: an admin's import finds each by name.
     const operatorNames = (await client.query<{ name: string }>("SELECT name FROM operator GROUP BY name HAVING count(*) = 1 ORDER BY name LIMIT 5")).rows.map((r) => r.name);
     const importFigures = await benchImport({ base, cookie, csrfToken, client, operatorNames, rangePrefix: benchRangePrefix, log });
+    const clientFigures = await benchClientsPart({ base, cookie, csrfToken, client, db: prisma, requests: args.requests, log });
 
     // Machine and server facts.
     const version = (await client.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version;
@@ -595,7 +597,7 @@ async function main() {
     const cpus = os.cpus();
     const missed =
       results.filter((r) => !r.pass).length +
-      auditResults.filter((r) => !r.pass || (r.scenario.targetMs !== undefined && r.bytes > pageBytesTarget)).length + (createMs > createTargetMs ? 1 : 0) + (page.bytes > pageBytesTarget ? 1 : 0) + (fragment.bytes > fragmentBytesTarget ? 1 : 0) + (authPass ? 0 : 1) + massEdit.missed + importFigures.missed + exports.missed;
+      auditResults.filter((r) => !r.pass || (r.scenario.targetMs !== undefined && r.bytes > pageBytesTarget)).length + (createMs > createTargetMs ? 1 : 0) + (page.bytes > pageBytesTarget ? 1 : 0) + (fragment.bytes > fragmentBytesTarget ? 1 : 0) + (authPass ? 0 : 1) + massEdit.missed + importFigures.missed + exports.missed + clientFigures.missed;
     const verdict = (ok: boolean) => (ok ? "pass" : "**MISSED**");
 
     const lines = [
@@ -621,6 +623,8 @@ async function main() {
       ...exports.lines,
       "",
       ...importFigures.lines,
+      "",
+      ...clientFigures.lines,
       "",
       `## Audit log, ${auditEvents.toLocaleString("en-US")} events`,
       "",

@@ -55,7 +55,7 @@ interface Transition {
   set: Prisma.Sql;
   action: AuditAction;
   caller: Caller;
-  /** Lock fewer rows than match, skipping those another writer holds (the hold scheduler's batches). */
+  /** Lock at most this many of the rows that match (oldest hold first), skipping those another writer holds: the hold scheduler's batches. */
   batch?: number;
 }
 
@@ -64,7 +64,9 @@ interface Transition {
  * status, hold end, client / account and package. Returns the DIDs changed.
  */
 async function transition(tx: DbOrTx, t: Transition): Promise<ChangedDid[]> {
-  const lockClause = t.batch === undefined ? Prisma.sql`ORDER BY d.id FOR UPDATE OF d` : Prisma.sql`ORDER BY d.id LIMIT ${t.batch} FOR UPDATE OF d SKIP LOCKED`;
+  // A batch takes the oldest first, in the order of did_hold_until_idx (it skips what others
+  // hold instead of waiting, so it needs no lock order); a whole change locks in id order.
+  const lockClause = t.batch === undefined ? Prisma.sql`ORDER BY d.id FOR UPDATE OF d` : Prisma.sql`ORDER BY d.hold_until, d.id LIMIT ${t.batch} FOR UPDATE OF d SKIP LOCKED`;
   const accountLabel = (alias: string) => Prisma.raw(`(${alias}c.name || ' / ' || ${alias}a.name)`);
   return tx.$queryRaw<ChangedDid[]>`
     WITH locked AS (
