@@ -66,7 +66,7 @@ async function seedInventory(db: Db) {
   dids.sort((a, b) => a.number.localeCompare(b.number));
   /** The inventory table's cells for the DIDs that `keep` accepts, in the default order (by number). */
   const rows = (keep: (did: SeededDid) => boolean = () => true) =>
-    dids.filter(keep).map((d) => [String(d.id), statusLabel[d.status], d.operatorName, d.number, "", "", "", d.resellerName, "History"]);
+    dids.filter(keep).map((d) => [String(d.id), statusLabel[d.status], d.operatorName, d.number, "", "", "", d.resellerName, "", "History"]);
   return { kyiv, odesa, alpha, omega, rows };
 }
 

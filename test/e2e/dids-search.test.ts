@@ -45,7 +45,7 @@ async function seedInventory(db: Db) {
     for (const did of created) dids.push({ id: did.id, number: did.number, status: batch.status, operatorName: batch.operator.name });
   }
   dids.sort((a, b) => a.number.localeCompare(b.number));
-  const row = (did: (typeof dids)[number]) => [String(did.id), statusLabel[did.status], did.operatorName, did.number, "", "", "", reseller.name, "History"];
+  const row = (did: (typeof dids)[number]) => [String(did.id), statusLabel[did.status], did.operatorName, did.number, "", "", "", reseller.name, "", "History"];
   const matching = dids.filter((d) => d.operatorName === alpha.name && d.number.includes("55000") && (d.status === "reserved" || d.status === "blocked"));
   return { reseller, alpha, beta, allNumbers: dids.map((d) => d.number), expectedRows: matching.map(row) };
 }

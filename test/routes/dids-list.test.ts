@@ -30,12 +30,12 @@ t.test("the inventory", async (t) => {
     const doc = html(res.body);
     t.ok(doc.querySelector("html"), "a whole document");
     t.equal(text(doc.querySelector("title")), "DID inventory · DID inventory");
-    t.same(doc.querySelectorAll("table.list thead th").map((th) => text(th).replace(/ [▲▼]$/, "")), ["ID", "Status", "Operator", "DID", "Tag", "Notes", "Client", "Reseller", "History"]);
+    t.same(doc.querySelectorAll("table.list thead th").map((th) => text(th).replace(/ [▲▼]$/, "")), ["ID", "Status", "Operator", "DID", "Tag", "Notes", "Client", "Reseller", "Hold until", "History"]);
     t.match(text(doc.querySelector(".summary")), /^7 DIDs · page 1 of 1/);
     const rows = tableRows(doc);
     t.same(rows.map((r) => r[3]), ["15551234567", "15559990000", "380441110001", "380441110002", "380441555000", "380442220001", "4930555123"]);
     const active = rows.find((r) => r[3] === "380442220001")!;
-    t.same(active.slice(1), ["Active", "Kyivstar", "380442220001", "", "VIP line <b>1</b>", "Hotel Dnipro / front-desk", "Acme", "History"]);
+    t.same(active.slice(1), ["Active", "Kyivstar", "380442220001", "", "VIP line <b>1</b>", "Hotel Dnipro / front-desk", "Acme", "", "History"]);
     t.notOk(res.body.includes("<b>1</b>"), "notes are escaped");
   });
 

@@ -26,12 +26,13 @@ export interface DidRow {
   clientId: number | null;
   clientName: string | null;
   accountName: string | null;
+  packageName: string | null;
+  holdUntil: Date | null;
 }
 
 export interface DidDetail extends DidRow {
   afterHoldStatus: AfterHoldStatus;
   holdDays: number;
-  holdUntil: Date | null;
   clientAccountId: number | null;
   createdAt: Date;
   updatedAt: Date;
@@ -40,13 +41,15 @@ export interface DidDetail extends DidRow {
 const selectColumns = Prisma.sql`
   d.id, d.number, d.status::text AS status, d.operator_id AS "operatorId", o.name AS "operatorName",
   r.id AS "resellerId", r.name AS "resellerName", d.tag, d.notes,
-  c.id AS "clientId", c.name AS "clientName", ca.name AS "accountName"`;
+  c.id AS "clientId", c.name AS "clientName", ca.name AS "accountName", pk.name AS "packageName", d.hold_until AS "holdUntil"`;
 
 const joins = Prisma.sql`
   JOIN operator o ON o.id = d.operator_id
   JOIN reseller r ON r.id = o.reseller_id
   LEFT JOIN client_account ca ON ca.id = d.client_account_id
-  LEFT JOIN client c ON c.id = ca.client_id`;
+  LEFT JOIN client c ON c.id = ca.client_id
+  LEFT JOIN subscription su ON su.id = d.subscription_id
+  LEFT JOIN package pk ON pk.id = su.package_id`;
 
 /**
  * The SQL of one list page (exported so the benchmark runs exactly what the app runs).
@@ -95,13 +98,13 @@ export interface DidExportRow {
   notes: string | null;
   client: string | null;
   account: string | null;
-  /** Always null until packages exist; the manual's export has the column. */
+  /** The package of the subscription the DID is assigned under (the manual's extra column). */
   package: string | null;
   /** UTC, "YYYY-MM-DD HH:MM:SS". */
   created: string;
 }
 
-/** The export's columns as SQL over its FROM (d, o, r, ca, c): one per field of DidExportRow. */
+/** The export's columns as SQL over its FROM (d, o, r, ca, c, su, pk): one per field of DidExportRow. */
 export type ExportColumnsSql = Record<keyof DidExportRow, Prisma.Sql>;
 
 const exportColumnsSql: ExportColumnsSql = {
@@ -116,7 +119,7 @@ const exportColumnsSql: ExportColumnsSql = {
   notes: Prisma.sql`d.notes`,
   client: Prisma.sql`c.name`,
   account: Prisma.sql`ca.name`,
-  package: Prisma.sql`NULL::text`,
+  package: Prisma.sql`pk.name`,
   created: Prisma.sql`to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')`,
 };
 

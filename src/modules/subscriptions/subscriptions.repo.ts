@@ -33,11 +33,15 @@ export async function listClientSubscriptions(db: DbOrTx, clientId: number): Pro
   );
 }
 
-/** Locks the subscription (assignments and (de)activations of it then run one at a time) and reads it. */
+/**
+ * Locks the subscription (assignments and (de)activations of it then run one at a time)
+ * and shares a lock on its package, so that an edit of the package's DID limit waits for
+ * the assignment (and the assignment for the edit).
+ */
 export async function lockSubscription(tx: DbOrTx, scope: Scope, id: number): Promise<SubscriptionRow | null> {
   const [row] = await tx.$queryRawUnsafe<SubscriptionRow[]>(
     `SELECT ${columns} FROM subscription s JOIN package p ON p.id = s.package_id
-     WHERE s.id = $1 AND ($2::int IS NULL OR s.reseller_id = $2) FOR UPDATE OF s`,
+     WHERE s.id = $1 AND ($2::int IS NULL OR s.reseller_id = $2) FOR UPDATE OF s FOR SHARE OF p`,
     id,
     scope.resellerId,
   );
