@@ -157,6 +157,12 @@ t.test("packages", async (t) => {
     t.same(events[0]!.changes, { name: [null, "Platinum"], reseller: [null, "Acme"], did_limit: [null, 250], allowed_tags: [null, "vip, Gold, silver, gold, VIP"], default_hold_days: [null, 14] });
     const cookie = String(ok.headers["set-cookie"]).split(";")[0]!;
     t.equal(text(html((await admin.inject({ url: "/packages", headers: { cookie } })).body).querySelector(".flash")), "Created package “Platinum”.");
+    const history = html((await admin.inject({ url: `/audit?type=package&object=${created.id}` })).body);
+    t.same(
+      history.querySelectorAll("ul.changes li").map((li) => text(li)),
+      ["Name: — → Platinum", "Reseller: — → Acme", "DID limit: — → 250", "Allowed tags: — → vip, Gold, silver, gold, VIP", "Default hold days: — → 14"],
+      "the audit log shows the event, each field by its name",
+    );
 
     const viaHtmx = await admin.inject({ method: "POST", url: "/packages/new", payload: form({ name: "Platinum", reseller: String(globex.id), did_limit: "0" }).payload, headers: { ...form({}).headers, ...htmx } });
     t.equal(viaHtmx.statusCode, 204, "the same name under another reseller is fine");
@@ -213,6 +219,14 @@ t.test("packages", async (t) => {
     t.match(text(html(duplicated.body).querySelector("#did_limit-error")), /once/);
     const tooLarge = await admin.inject({ method: "POST", url: "/packages/new", ...form(acmeFields({ name: "x".repeat(70_000) })) });
     t.equal(tooLarge.statusCode, 413, "a body over the form limit");
+    const raw = (payload: string) => ({ payload: `${payload}&_csrf=${encodeURIComponent(admin.csrfToken)}`, headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const undecodable = await admin.inject({ method: "POST", url: "/packages/new", ...raw(`name=Bytes&reseller=${acme.id}&did_limit=1&allowed_tags=%FF%FE`) });
+    t.equal(undecodable.statusCode, 422, "bytes that are not text");
+    t.match(text(html(undecodable.body).querySelector("#allowed_tags-error")), /not valid text/);
+    const f = form(acmeFields({ name: "No token" }));
+    t.equal((await admin.inject({ method: "POST", url: "/packages/new", payload: f.payload, headers: { ...f.headers, "x-csrf-token": "" } })).statusCode, 403, "no CSRF token");
+    t.equal((await admin.inject({ method: "POST", url: `/packages/${silver.id}/delete`, headers: { "x-csrf-token": "" } })).statusCode, 403);
+    t.equal(await db.package.count(), before, "still nothing written");
   });
 
   t.test("create: two requests for one name at once, the unique index decides", async (t) => {
