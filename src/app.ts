@@ -24,6 +24,7 @@ import didRoutes from "./modules/dids/dids.routes.js";
 import exportRoutes from "./modules/exports/exports.routes.js";
 import importRoutes from "./modules/imports/imports.routes.js";
 import operatorRoutes from "./modules/operators/operators.routes.js";
+import packageRoutes from "./modules/packages/packages.routes.js";
 import resellerRoutes from "./modules/resellers/resellers.routes.js";
 import subscriptionRoutes from "./modules/subscriptions/subscriptions.routes.js";
 import assignmentRoutes from "./modules/assignments/assignments.routes.js";
@@ -147,6 +148,7 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   await app.register(exportRoutes);
   await app.register(importRoutes);
   await app.register(operatorRoutes);
+  await app.register(packageRoutes);
   await app.register(resellerRoutes);
   await app.register(subscriptionRoutes);
   await app.register(assignmentRoutes);

@@ -24,6 +24,9 @@ const auditFieldLabels: Record<string, string> = {
   created: "Created",
   rejected: "Rejected",
   skipped: "Skipped",
+  did_limit: "DID limit",
+  allowed_tags: "Allowed tags",
+  default_hold_days: "Default hold days",
 };
 
 export const viewHelpers = {

@@ -17,6 +17,8 @@ t.test("access", async (t) => {
   const opB = await makeOperator(db, { name: "Operator B", resellerId: b.id });
   const accountA = await makeClientAccount(db, a.id, { client: "Client A", account: "main" });
   await makeClientAccount(db, b.id, { client: "Client B", account: "main" });
+  const pkgA = await db.package.create({ data: { name: "Package A", resellerId: a.id, didLimit: 5 } });
+  await db.package.create({ data: { name: "Package B", resellerId: b.id, didLimit: 5 } });
   const [a1] = await makeDids(db, opA.id, ["380441000001", "380441000002"], { tag: "shared-tag" });
   await makeDids(db, opA.id, ["380441000003"], { status: "active", clientAccountId: accountA.id, tag: "shared-tag" });
   await makeDids(db, opB.id, ["15551000001", "15551000002"], { tag: "shared-tag" });
@@ -67,6 +69,11 @@ t.test("access", async (t) => {
     t.same(await operators("resellerA"), ["Operator A:3"]);
     t.same(await operators("resellerB"), ["Operator B:2"]);
     t.same(await operators("support"), ["Operator A:3", "Operator B:2"]);
+    const packages = async (who: Who) => tableRows(html((await request(who, { url: "/packages" })).body)).map((r) => `${r[1]}:${r[2]}`);
+    t.same(await packages("resellerA"), ["Package A:Reseller A"]);
+    t.same(await packages("resellerB"), ["Package B:Reseller B"]);
+    t.same(await packages("support"), ["Package A:Reseller A", "Package B:Reseller B"]);
+    t.match(text(html((await request("resellerB", { url: "/packages" })).body).querySelector(".summary")), /^1 package$/, "the count too");
     t.same(tableRows(html((await request("resellerB", { url: "/resellers" })).body)).map((r) => r[1]), ["Reseller B"]);
     t.same(tableRows(html((await request("admin", { url: "/resellers" })).body)).map((r) => r[1]), ["Reseller A", "Reseller B"]);
 
@@ -78,6 +85,7 @@ t.test("access", async (t) => {
     const facts = Object.fromEntries(view.querySelectorAll("dl.facts dt").map((dt) => [text(dt), text(dt.nextElementSibling)]));
     t.match(facts, { Operator: "Operator A", Status: "In stock", "After hold": "In stock", "Hold days": "0", Tag: "shared-tag" });
     t.notOk(html((await request("support", { url: "/operators" })).body).querySelector('a[href$="/delete"], a[href="/operators/new"]'), "nor operator buttons");
+    t.notOk(html((await request("support", { url: "/packages" })).body).querySelector('a[href$="/delete"], a[href$="/edit"], a[href="/packages/new"]'), "nor package buttons");
     t.notOk(html((await request("support", { url: "/resellers" })).body).querySelector("form[action='/resellers']"));
     t.notOk(html((await request("resellerA", { url: "/dids" })).body).querySelector('a[href="/users"]'), "only admins see Users");
     t.ok(html((await request("admin", { url: "/dids" })).body).querySelector('a[href="/users"]'));
@@ -97,6 +105,8 @@ t.test("access", async (t) => {
   let serial = 0;
   const freshDid = async () => (await makeDids(db, opA.id, [`49300${String(++serial).padStart(5, "0")}`]))[0]!.id;
   const freshOperator = async () => (await makeOperator(db, { name: `Spare ${++serial}`, resellerId: a.id })).id;
+  const freshPackage = async () => (await db.package.create({ data: { name: `Spare ${++serial}`, resellerId: a.id, didLimit: 1 } })).id;
+  const packageFields = (name: string) => ({ name, reseller: String(a.id), did_limit: "10", allowed_tags: "vip gold", default_hold_days: "0" });
 
   interface Row {
     method: "GET" | "POST";
@@ -154,6 +164,15 @@ t.test("access", async (t) => {
     { method: "POST", route: "/operators/new", url: () => "/operators/new", body: () => ({ name: `New ${++serial}`, reseller: String(a.id) }), expect: statuses(303, 303, 303, 422, 403) },
     { method: "GET", route: "/operators/:id/delete", url: () => `/operators/${opA.id}/delete`, expect: statuses(303, 200, 200, 404, 403) },
     { method: "POST", route: "/operators/:id/delete", url: async () => `/operators/${await freshOperator()}/delete`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "GET", route: "/packages", url: () => "/packages", expect: statuses(303, 200, 200, 200, 200) },
+    { method: "GET", route: "/packages/new", url: () => "/packages/new", expect: statuses(303, 200, 200, 200, 403) },
+    // Reseller B names reseller A: as if it did not exist.
+    { method: "POST", route: "/packages/new", url: () => "/packages/new", body: () => packageFields(`New ${++serial}`), expect: statuses(303, 303, 303, 422, 403) },
+    { method: "GET", route: "/packages/:id/edit", url: () => `/packages/${pkgA.id}/edit`, expect: statuses(303, 200, 200, 404, 403) },
+    // The reseller field of the edit form is read only: sent, it must be the package's own.
+    { method: "POST", route: "/packages/:id/edit", url: () => `/packages/${pkgA.id}/edit`, body: () => packageFields("Package A"), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "GET", route: "/packages/:id/delete", url: () => `/packages/${pkgA.id}/delete`, expect: statuses(303, 200, 200, 404, 403) },
+    { method: "POST", route: "/packages/:id/delete", url: async () => `/packages/${await freshPackage()}/delete`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
     { method: "GET", route: "/resellers", url: () => "/resellers", expect: statuses(303, 200, 200, 200, 200) },
     { method: "POST", route: "/resellers", url: () => "/resellers", body: () => ({ name: `Reseller ${++serial}` }), expect: statuses(303, 303, 404, 404, 403) },
     { method: "GET", route: "/audit", url: () => "/audit", expect: statuses(303, 200, 200, 200, 200) },

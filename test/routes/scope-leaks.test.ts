@@ -19,21 +19,23 @@ t.test("another reseller's numbers", async (t) => {
   const opA = await makeOperator(db, { name: "Operator A", resellerId: a.id });
   // Reseller B's IDs are long and distinctive, so that a page can be compared with the
   // page of a missing ID by blanking the ID out.
-  for (const table of ["reseller", "operator", "client", "client_account", "did", "operation"]) {
+  for (const table of ["reseller", "operator", "client", "client_account", "package", "subscription", "did", "operation"]) {
     await db.$executeRawUnsafe(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), 700000)`);
   }
   const b = await makeReseller(db, "Reseller B");
   const opB = await makeOperator(db, { name: "Operator B", resellerId: b.id });
   const accountB = await makeClientAccount(db, b.id, { client: "Client B", account: "Secret account" });
+  const packageB = await db.package.create({ data: { name: "Secret package", resellerId: b.id, didLimit: 5, allowedTags: ["vip-tag"] } });
+  await db.subscription.create({ data: { clientId: accountB.clientId, packageId: packageB.id, resellerId: b.id, startDate: new Date("2026-01-01") } });
   const [inStock] = await makeDids(db, opB.id, ["15550000001"]);
   const [assigned] = await makeDids(db, opB.id, ["15550000002"], { status: "active", clientAccountId: accountB.id, tag: "vip-tag", notes: "private notes" });
   const [archived] = await makeDids(db, opB.id, ["15550000003"], { status: "archive", tag: "old-tag" });
   const created = await admin.inject({ method: "POST", url: "/dids/new", ...form({ numbers: "15550000004", operator: String(opB.id) }) });
   const batchB = Number(/batch=(\d+)/.exec(String(created.headers.location))![1]);
   const ownDid = (await makeDids(db, opA.id, ["380440000001"]))[0]!;
-  t.ok(assigned!.id > 700000 && batchB > 700000 && opB.id > 700000);
+  t.ok(assigned!.id > 700000 && batchB > 700000 && opB.id > 700000 && packageB.id > 700000);
   const resellerA: Browser = await signInAs({ role: "reseller", resellerId: a.id, username: "res-a" });
-  const secrets = /Reseller B|Operator B|Client B|Secret account|vip-tag|old-tag|private notes/;
+  const secrets = /Reseller B|Operator B|Client B|Secret account|Secret package|vip-tag|old-tag|private notes/;
 
   t.test("the create form says only that a number is not available", async (t) => {
     const tryCreate = (number: string) => resellerA.inject({ method: "POST", url: "/dids/new", ...form({ numbers: number, operator: String(opA.id) }) });
@@ -68,6 +70,9 @@ t.test("another reseller's numbers", async (t) => {
       [`/dids?id=${assigned!.id}`, `/dids?id=${missing}`],
       [`/operators?reseller=${b.id}`, `/operators?reseller=${missing}`],
       [`/operators/${opB.id}/delete`, `/operators/${missing}/delete`],
+      [`/packages?reseller=${b.id}`, `/packages?reseller=${missing}`],
+      [`/packages/${packageB.id}/edit`, `/packages/${missing}/edit`],
+      [`/packages/${packageB.id}/delete`, `/packages/${missing}/delete`],
     ];
     for (const [foreign, absent] of pairs) {
       const [x, y] = [await resellerA.inject({ url: foreign }), await resellerA.inject({ url: absent })];
@@ -85,6 +90,19 @@ t.test("another reseller's numbers", async (t) => {
       t.equal(x.statusCode, 404, url);
       t.equal(normalized(x.body, archived!.id), normalized(y.body, missing));
     }
+    const packageFields = { name: "Anything", did_limit: "1", allowed_tags: "", default_hold_days: "0" };
+    for (const url of ["/packages/%ID%/edit", "/packages/%ID%/delete"]) {
+      const x = await resellerA.inject({ method: "POST", url: url.replace("%ID%", String(packageB.id)), ...form(packageFields) });
+      const y = await resellerA.inject({ method: "POST", url: url.replace("%ID%", String(missing)), ...form(packageFields) });
+      t.equal(x.statusCode, 404, url);
+      t.equal(normalized(x.body, packageB.id), normalized(y.body, missing));
+      t.notMatch(x.body, secrets);
+    }
+    t.match(await db.package.findUniqueOrThrow({ where: { id: packageB.id } }), { name: "Secret package", didLimit: 5 }, "their package is untouched");
+    const pkg = await resellerA.inject({ method: "POST", url: "/packages/new", ...form({ ...packageFields, reseller: String(b.id) }) });
+    const pkgNowhere = await resellerA.inject({ method: "POST", url: "/packages/new", ...form({ ...packageFields, reseller: String(missing) }) });
+    t.equal(pkg.statusCode, 422);
+    t.equal(normalized(pkg.body, b.id), normalized(pkgNowhere.body, missing), "naming their reseller in the package form is like naming none");
     const operator = await resellerA.inject({ method: "POST", url: "/operators/new", ...form({ name: "Anything", reseller: String(b.id) }) });
     const nowhere = await resellerA.inject({ method: "POST", url: "/operators/new", ...form({ name: "Anything", reseller: String(missing) }) });
     t.equal(operator.statusCode, 422);
@@ -102,6 +120,6 @@ t.test("another reseller's numbers", async (t) => {
       t.notMatch(normalized(res.body, ...new URLSearchParams(url.split("?")[1]).values()), secrets, `${url}: nothing but the typed search`);
     }
     t.same(tableRows(html((await resellerA.inject({ url: "/dids" })).body)).map((row) => row[3]), [ownDid.number, "15550000099"].sort());
-    for (const url of ["/operators", "/resellers"]) t.notMatch((await resellerA.inject({ url })).body, /Reseller B|Operator B/, url);
+    for (const url of ["/operators", "/resellers", "/packages", "/packages?q=Secret"]) t.notMatch((await resellerA.inject({ url })).body, /Reseller B|Operator B|Secret package/, url);
   });
 });

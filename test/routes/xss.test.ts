@@ -1,5 +1,5 @@
-// XSS: hostile text in every field the app keeps (reseller, operator, client and account
-// names, DID tag and notes), and in every input it echoes back (searches, forms refused
+// XSS: hostile text in every field the app keeps (reseller, operator, client, account and
+// package names, package tags, DID tag and notes), and in every input it echoes back (searches, forms refused
 // with a 422, IDs quoted on error pages, return URLs), is rendered inert on every page and
 // htmx fragment where it appears, for an admin and for a reseller's user.
 //
@@ -44,9 +44,14 @@ interface Hostile {
   /** A reseller user bound to this reseller. */
   resellerUserId: number;
   reseller: Browser;
-  /** The flash cookies set by creating the reseller and the operator, as sent back. */
+  /** Named p, tags p (split where p has spaces), no subscription. */
+  packageId: number;
+  /** Named "p 2", with a subscription (the refusal branch of the delete page). */
+  usedPackageId: number;
+  /** The flash cookies set by creating the reseller, the operator and the package, as sent back. */
   resellerFlash: string;
   operatorFlash: string;
+  packageFlash: string;
 }
 
 type Who = "admin" | "reseller" | "anonymous";
@@ -128,6 +133,37 @@ const cases: Case[] = [
   { page: "GET /resellers", as: "reseller", request: () => ({ url: "/resellers" }), status: 200, shows: ["table.list td:nth-child(2)"] },
   { page: "POST /resellers → 422, name taken", request: (s) => ({ method: "POST", url: "/resellers", fields: { name: s.p } }), status: 422, shows: ["#r-name", "#name-error", "table.list td"] },
   { page: "GET /resellers, flash after creating a reseller", request: (s) => ({ url: "/resellers", headers: { cookie: s.resellerFlash } }), status: 200, shows: [".flash"] },
+
+  // Packages.
+  { page: "GET /packages, the reseller's packages", fragment: true, request: (s) => ({ url: `/packages?reseller=${s.resellerId}` }), status: 200,
+    shows: ["table.list td:nth-child(2)", "table.list td:nth-child(3)", "#pk-reseller option"] },
+  { page: "GET /packages", as: "reseller", fragment: true, request: () => ({ url: "/packages" }), status: 200,
+    shows: ["table.list td:nth-child(2)", "table.list td:nth-child(3)"] },
+  { page: "GET /packages/:id/edit", fragment: true, request: (s) => ({ url: `/packages/${s.packageId}/edit` }), status: 200, shows: ["#p-name", "#p-reseller"],
+    check: (t, doc, s) => t.ok(doc.querySelectorAll("h1, h2").some((el) => el.textContent.includes(s.p)), "the heading (page) or dialog title (fragment) names it") },
+  { page: "GET /packages/:id/edit", as: "reseller", fragment: true, request: (s) => ({ url: `/packages/${s.packageId}/edit` }), status: 200, shows: ["#p-name", "#p-reseller"] },
+  { page: "GET /packages/:id/delete, package without subscriptions", fragment: true, request: (s) => ({ url: `/packages/${s.packageId}/delete` }), status: 200, shows: ["strong", "p"] },
+  { page: "GET /packages/:id/delete, package with a subscription", fragment: true, request: (s) => ({ url: `/packages/${s.usedPackageId}/delete` }), status: 200, shows: [".error-box"],
+    check: (t, doc, s) => t.ok(doc.querySelectorAll("h1, h2").some((el) => el.textContent.includes(s.p)), "the heading (page) or dialog title (fragment) names it") },
+  { page: "POST /packages/:id/delete, package with a subscription → 409", as: "reseller", fragment: true, request: (s) => ({ method: "POST", url: `/packages/${s.usedPackageId}/delete`, fields: {} }), status: 409, shows: [".error-box"] },
+  { page: "GET /packages/new, reseller choices", fragment: true, request: () => ({ url: "/packages/new" }), status: 200, shows: ["#p-reseller option"] },
+  { page: "GET /packages/new, own reseller preset", as: "reseller", request: () => ({ url: "/packages/new" }), status: 200, shows: ["#p-reseller option"] },
+  { page: "POST /packages/new → 422, name taken", fragment: true,
+    request: (s) => ({ method: "POST", url: "/packages/new", fields: { name: s.p, reseller: String(s.resellerId), did_limit: "1", allowed_tags: s.p, default_hold_days: "0" } }),
+    status: 422, shows: ["#p-name", "#name-error", "#p-reseller option"],
+    check: (t, doc, s) => t.equal(doc.querySelector("#p-tags")?.getAttribute("value"), [...new Set(s.p.split(/[\s,]+/).filter(Boolean))].join(", "), "the tags come back as the form writes them") },
+  { page: "POST /packages/new → 422, numbers echoed", as: "reseller",
+    request: (s) => ({ method: "POST", url: "/packages/new", fields: { name: "", did_limit: s.p, allowed_tags: "", default_hold_days: s.p } }),
+    status: 422, shows: ["#p-did-limit", "#did_limit-error", "#p-hold-days", "#default_hold_days-error"] },
+  { page: "POST /packages/:id/edit → 422, everything echoed", fragment: true,
+    request: (s) => ({ method: "POST", url: `/packages/${s.packageId}/edit`, fields: { name: "", did_limit: s.p, allowed_tags: s.p, default_hold_days: s.p } }),
+    status: 422, shows: ["#p-did-limit", "#did_limit-error", "#p-tags", "#p-hold-days", "#p-reseller"] },
+  { page: "GET /packages, flash after creating a package", request: (s) => ({ url: "/packages", headers: { cookie: s.packageFlash } }), status: 200, shows: [".flash"] },
+  { page: "GET /packages?q=…", fragment: true, request: (s) => ({ url: `/packages?q=${enc(s.p)}` }), status: 200, shows: ["#pk-q"] },
+  { page: "GET /packages?q=…", as: "reseller", fragment: true, request: (s) => ({ url: `/packages?q=${enc(s.p)}` }), status: 200, shows: ["#pk-q"] },
+  { page: "GET /packages?reseller=… → 400", fragment: true, request: (s) => ({ url: `/packages?reseller=${enc(s.p)}&q=${enc(s.p)}` }), status: 400, shows: ["#reseller-error", "#pk-q"] },
+  { page: "GET /packages/<payload>/edit → 400", fragment: true, request: (s) => ({ url: `/packages/${enc(s.p)}/edit` }), status: 400, shows: [".error-box p, .modal p"] },
+  { page: "GET /packages/<payload>/delete → 400", fragment: true, request: (s) => ({ url: `/packages/${enc(s.p)}/delete` }), status: 400, shows: [".error-box p, .modal p"] },
 
   // Users: reseller names; usernames cannot carry markup at all.
   { page: "GET /users", request: () => ({ url: "/users" }), status: 200, shows: ["table.list td:nth-child(3)"] },
@@ -249,12 +285,16 @@ t.test("hostile text is inert wherever it appears", async (t) => {
     const operator = await db.operator.findFirstOrThrow({ where: { name: p, resellerId: reseller.id } });
     const emptyOperator = await db.operator.findFirstOrThrow({ where: { name: `${p} 2`, resellerId: reseller.id } });
     const account = await makeClientAccount(db, reseller.id, { client: p, account: p });
+    const packageFlash = flashOf(expectStatus(await post("/packages/new", { name: p, reseller: String(reseller.id), did_limit: "5", allowed_tags: p, default_hold_days: "0" }), 303, `creating package ${p}`));
+    const pkg = await db.package.findFirstOrThrow({ where: { name: p, resellerId: reseller.id } });
+    const usedPackage = await db.package.create({ data: { name: `${p} 2`, resellerId: reseller.id, didLimit: 1 } });
+    await db.subscription.create({ data: { clientId: account.clientId, packageId: usedPackage.id, resellerId: reseller.id, startDate: new Date("2026-01-01") } });
 
     const free = `38044${n}000001`;
     expectStatus(await post("/dids/new", { numbers: free, operator: String(operator.id), status: "in_stock", after_hold: "in_stock", tag: p, notes: p }), 303, `creating DID ${free}`);
     const did = await db.did.findUniqueOrThrow({ where: { number: free } });
     const assigned = await db.did.create({ data: { number: `38044${n}000002`, operatorId: operator.id, status: "active", clientAccountId: account.id } });
-    const hostile = { p, resellerId: reseller.id, operatorId: operator.id, emptyOperatorId: emptyOperator.id, didId: did.id, assignedId: assigned.id } as Hostile;
+    const hostile = { p, resellerId: reseller.id, operatorId: operator.id, emptyOperatorId: emptyOperator.id, didId: did.id, assignedId: assigned.id, packageId: pkg.id, usedPackageId: usedPackage.id } as Hostile;
     expectStatus(await post(`/dids/${assigned.id}/edit`, edit(hostile, assigned.id, { tag: p, notes: p, back: "/dids" })), 303, `editing DID ${assigned.number}`);
 
     const stored = await db.did.findUniqueOrThrow({ where: { id: assigned.id } });
@@ -262,7 +302,7 @@ t.test("hostile text is inert wherever it appears", async (t) => {
 
     const browser = await signInAs({ role: "reseller", resellerId: reseller.id, username: `reseller-${name}` });
     const user = await db.user.findUniqueOrThrow({ where: { username: `reseller-${name}` } });
-    sets.set(name, { ...hostile, resellerUserId: user.id, reseller: browser, resellerFlash, operatorFlash });
+    sets.set(name, { ...hostile, resellerUserId: user.id, reseller: browser, resellerFlash, operatorFlash, packageFlash });
   }
 
   for (const c of cases) {
