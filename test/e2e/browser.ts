@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Test } from "tap";
 import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import type { BuildOptions } from "../../src/app.js";
 import type { AppConfig } from "../../src/config.js";
 import { buildTestApp, type TestApp } from "../helpers/app.js";
 
@@ -55,8 +56,8 @@ export interface E2EServer extends TestApp {
 }
 
 /** The app on its own fresh database, listening on a free local port until `t` ends. */
-export async function startServer(t: Test, overrides: Partial<AppConfig> = {}): Promise<E2EServer> {
-  const testApp = await buildTestApp(t, overrides);
+export async function startServer(t: Test, overrides: Partial<AppConfig> = {}, options: Pick<BuildOptions, "clock"> = {}): Promise<E2EServer> {
+  const testApp = await buildTestApp(t, overrides, options);
   // buildTestApp's teardown closes the app, which stops the listener too.
   const address = await testApp.app.listen({ port: 0, host: "127.0.0.1" });
   return { ...testApp, baseUrl: address.replace(/\/$/, "") };
