@@ -57,6 +57,10 @@ t.test("access", async (t) => {
     t.same(page.querySelectorAll("#s-operator option").map((o) => text(o)), ["Any", "Operator A (Reseller A)"], "filter choices are scoped");
     t.same(page.querySelectorAll("#s-reseller option").map((o) => text(o)), ["Any", "Reseller A"]);
     t.same(page.querySelectorAll("#s-client option").map((o) => text(o)), ["Any", "Client A (Reseller A)"]);
+    const clients = async (who: Who) => tableRows(html((await request(who, { url: "/clients" })).body)).map((r) => `${r[1]}:${r[4]}`);
+    t.same(await clients("resellerA"), ["Client A:1"]);
+    t.same(await clients("resellerB"), ["Client B:0"]);
+    t.same(await clients("support"), ["Client A:1", "Client B:0"]);
 
     for (const url of [`/dids?operator=${opB.id}`, `/dids?reseller=${b.id}`]) {
       const res = await request("resellerA", { url });
@@ -97,6 +101,9 @@ t.test("access", async (t) => {
   let serial = 0;
   const freshDid = async () => (await makeDids(db, opA.id, [`49300${String(++serial).padStart(5, "0")}`]))[0]!.id;
   const freshOperator = async () => (await makeOperator(db, { name: `Spare ${++serial}`, resellerId: a.id })).id;
+  const freshAccount = async () => makeClientAccount(db, a.id, { client: `Spare client ${++serial}`, account: "Main" });
+  const clientA = `/clients/${accountA.clientId}`;
+  const accountOfA = `${clientA}/accounts/${accountA.id}`;
 
   interface Row {
     method: "GET" | "POST";
@@ -144,6 +151,21 @@ t.test("access", async (t) => {
     { method: "POST", route: "/operators/new", url: () => "/operators/new", body: () => ({ name: `New ${++serial}`, reseller: String(a.id) }), expect: statuses(303, 303, 303, 422, 403) },
     { method: "GET", route: "/operators/:id/delete", url: () => `/operators/${opA.id}/delete`, expect: statuses(303, 200, 200, 404, 403) },
     { method: "POST", route: "/operators/:id/delete", url: async () => `/operators/${await freshOperator()}/delete`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "GET", route: "/clients", url: () => "/clients", expect: statuses(303, 200, 200, 200, 200) },
+    { method: "GET", route: "/clients/new", url: () => "/clients/new", expect: statuses(303, 200, 200, 200, 403) },
+    { method: "POST", route: "/clients/new", url: () => "/clients/new", body: () => ({ name: `Client ${++serial}`, reseller: String(a.id) }), expect: statuses(303, 303, 303, 422, 403) },
+    { method: "GET", route: "/clients/:id", url: () => clientA, expect: statuses(303, 200, 200, 404, 200) },
+    { method: "GET", route: "/clients/:id/edit", url: () => `${clientA}/edit`, expect: statuses(303, 200, 200, 404, 403) },
+    // The same name and notes: saved as "nothing changed".
+    { method: "POST", route: "/clients/:id/edit", url: () => `${clientA}/edit`, body: () => ({ name: "Client A" }), expect: statuses(303, 303, 303, 404, 403) },
+    // Client A has a DID: the page says why it cannot be deleted.
+    { method: "GET", route: "/clients/:id/delete", url: () => `${clientA}/delete`, expect: statuses(303, 200, 200, 404, 403) },
+    { method: "POST", route: "/clients/:id/delete", url: async () => `/clients/${(await freshAccount()).clientId}/delete`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "POST", route: "/clients/:id/accounts", url: () => `${clientA}/accounts`, body: () => ({ name: `Account ${++serial}` }), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "GET", route: "/clients/:id/accounts/:accountId/edit", url: () => `${accountOfA}/edit`, expect: statuses(303, 200, 200, 404, 403) },
+    { method: "POST", route: "/clients/:id/accounts/:accountId/edit", url: () => `${accountOfA}/edit`, body: () => ({ name: "main" }), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "GET", route: "/clients/:id/accounts/:accountId/delete", url: () => `${accountOfA}/delete`, expect: statuses(303, 200, 200, 404, 403) },
+    { method: "POST", route: "/clients/:id/accounts/:accountId/delete", url: async () => { const account = await freshAccount(); return `/clients/${account.clientId}/accounts/${account.id}/delete`; }, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
     { method: "GET", route: "/resellers", url: () => "/resellers", expect: statuses(303, 200, 200, 200, 200) },
     { method: "POST", route: "/resellers", url: () => "/resellers", body: () => ({ name: `Reseller ${++serial}` }), expect: statuses(303, 303, 404, 404, 403) },
     { method: "GET", route: "/audit", url: () => "/audit", expect: statuses(303, 200, 200, 200, 200) },

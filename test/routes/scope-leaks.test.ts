@@ -17,6 +17,7 @@ t.test("another reseller's numbers", async (t) => {
   const { db, admin, signInAs } = await buildTestApp(t);
   const a = await makeReseller(db, "Reseller A");
   const opA = await makeOperator(db, { name: "Operator A", resellerId: a.id });
+  const ownAccount = await makeClientAccount(db, a.id, { client: "Own client", account: "Own account" });
   // Reseller B's IDs are long and distinctive, so that a page can be compared with the
   // page of a missing ID by blanking the ID out.
   for (const table of ["reseller", "operator", "client", "client_account", "did", "operation"]) {
@@ -30,7 +31,7 @@ t.test("another reseller's numbers", async (t) => {
   const [archived] = await makeDids(db, opB.id, ["15550000003"], { status: "archive", tag: "old-tag" });
   const created = await admin.inject({ method: "POST", url: "/dids/new", ...form({ numbers: "15550000004", operator: String(opB.id) }) });
   const batchB = Number(/batch=(\d+)/.exec(String(created.headers.location))![1]);
-  const ownDid = (await makeDids(db, opA.id, ["380440000001"]))[0]!;
+  const ownDid = (await makeDids(db, opA.id, ["380440000001"], { status: "active", clientAccountId: ownAccount.id }))[0]!;
   t.ok(assigned!.id > 700000 && batchB > 700000 && opB.id > 700000);
   const resellerA: Browser = await signInAs({ role: "reseller", resellerId: a.id, username: "res-a" });
   const secrets = /Reseller B|Operator B|Client B|Secret account|vip-tag|old-tag|private notes/;
@@ -68,6 +69,12 @@ t.test("another reseller's numbers", async (t) => {
       [`/dids?id=${assigned!.id}`, `/dids?id=${missing}`],
       [`/operators?reseller=${b.id}`, `/operators?reseller=${missing}`],
       [`/operators/${opB.id}/delete`, `/operators/${missing}/delete`],
+      [`/clients?reseller=${b.id}`, `/clients?reseller=${missing}`],
+      [`/clients/${accountB.clientId}`, `/clients/${missing}`],
+      [`/clients/${accountB.clientId}/edit`, `/clients/${missing}/edit`],
+      [`/clients/${accountB.clientId}/delete`, `/clients/${missing}/delete`],
+      [`/clients/${accountB.clientId}/accounts/${accountB.id}/edit`, `/clients/${missing}/accounts/${missing}/edit`],
+      [`/clients/${accountB.clientId}/accounts/${accountB.id}/delete`, `/clients/${missing}/accounts/${missing}/delete`],
     ];
     for (const [foreign, absent] of pairs) {
       const [x, y] = [await resellerA.inject({ url: foreign }), await resellerA.inject({ url: absent })];
@@ -75,6 +82,13 @@ t.test("another reseller's numbers", async (t) => {
       t.equal(normalized(x.body, ...foreign.match(/\d+/g)!), normalized(y.body, missing), `${foreign}: the same page`);
       t.notMatch(x.body, secrets);
     }
+    // Their account under one of our own clients is no account of it either.
+    const [x, y] = [
+      await resellerA.inject({ url: `/clients/${ownAccount.clientId}/accounts/${accountB.id}/edit` }),
+      await resellerA.inject({ url: `/clients/${ownAccount.clientId}/accounts/${missing}/edit` }),
+    ];
+    t.equal(x.statusCode, 404);
+    t.equal(normalized(x.body, accountB.id), normalized(y.body, missing), "their account under our client: the same page");
     const writes: [string, Record<string, string>][] = [
       [`/dids/%ID%/edit`, { operator: String(opA.id), status: "in_stock", after_hold: "in_stock", hold_days: "0" }],
       [`/dids/%ID%/delete`, {}],
@@ -85,6 +99,25 @@ t.test("another reseller's numbers", async (t) => {
       t.equal(x.statusCode, 404, url);
       t.equal(normalized(x.body, archived!.id), normalized(y.body, missing));
     }
+    const clientWrites: [string, string, Record<string, string>][] = [
+      [`/clients/${accountB.clientId}/edit`, `/clients/${missing}/edit`, { name: "Taken over" }],
+      [`/clients/${accountB.clientId}/delete`, `/clients/${missing}/delete`, {}],
+      [`/clients/${accountB.clientId}/accounts`, `/clients/${missing}/accounts`, { name: "Planted" }],
+      [`/clients/${accountB.clientId}/accounts/${accountB.id}/edit`, `/clients/${missing}/accounts/${missing}/edit`, { name: "Renamed" }],
+      [`/clients/${accountB.clientId}/accounts/${accountB.id}/delete`, `/clients/${missing}/accounts/${missing}/delete`, {}],
+    ];
+    for (const [foreign, absent, fields] of clientWrites) {
+      const x = await resellerA.inject({ method: "POST", url: foreign, ...form(fields) });
+      const y = await resellerA.inject({ method: "POST", url: absent, ...form(fields) });
+      t.equal(x.statusCode, 404, foreign);
+      t.equal(normalized(x.body, ...foreign.match(/\d+/g)!), normalized(y.body, missing), `${foreign}: the same page`);
+    }
+    const client = await resellerA.inject({ method: "POST", url: "/clients/new", ...form({ name: "Anything", reseller: String(b.id) }) });
+    const noClient = await resellerA.inject({ method: "POST", url: "/clients/new", ...form({ name: "Anything", reseller: String(missing) }) });
+    t.equal(client.statusCode, 422);
+    t.equal(normalized(client.body, b.id), normalized(noClient.body, missing), "naming their reseller in the client form is like naming none");
+    const stillB = await db.client.findUniqueOrThrow({ where: { id: accountB.clientId }, include: { accounts: true } });
+    t.same([stillB.name, stillB.accounts.map((a) => a.name)], ["Client B", ["Secret account"]], "their client is untouched");
     const operator = await resellerA.inject({ method: "POST", url: "/operators/new", ...form({ name: "Anything", reseller: String(b.id) }) });
     const nowhere = await resellerA.inject({ method: "POST", url: "/operators/new", ...form({ name: "Anything", reseller: String(missing) }) });
     t.equal(operator.statusCode, 422);
@@ -102,6 +135,11 @@ t.test("another reseller's numbers", async (t) => {
       t.notMatch(normalized(res.body, ...new URLSearchParams(url.split("?")[1]).values()), secrets, `${url}: nothing but the typed search`);
     }
     t.same(tableRows(html((await resellerA.inject({ url: "/dids" })).body)).map((row) => row[3]), [ownDid.number, "15550000099"].sort());
-    for (const url of ["/operators", "/resellers"]) t.notMatch((await resellerA.inject({ url })).body, /Reseller B|Operator B/, url);
+    for (const url of ["/operators", "/resellers", "/clients"]) t.notMatch((await resellerA.inject({ url })).body, secrets, url);
+    for (const url of ["/clients?q=client"]) {
+      const res = await resellerA.inject({ url });
+      t.equal(res.statusCode, 200, url);
+      t.notMatch(normalized(res.body, ...new URLSearchParams(url.split("?")[1]).values()), secrets, `${url}: nothing of theirs`);
+    }
   });
 });

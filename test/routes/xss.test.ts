@@ -14,7 +14,6 @@ import type { Test } from "tap";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import type { HTMLElement } from "node-html-parser";
 import { buildTestApp, form, html, htmx, type Browser } from "../helpers/app.js";
-import { makeClientAccount } from "../helpers/factories.js";
 
 const payloads = {
   script: "<script>alert(1)</script>",
@@ -41,12 +40,16 @@ interface Hostile {
   didId: number;
   /** Assigned to client p / account p, tag and notes set through the edit form. */
   assignedId: number;
+  /** Client p (notes p) with its first account p, created through the form. */
+  clientId: number;
+  accountId: number;
   /** A reseller user bound to this reseller. */
   resellerUserId: number;
   reseller: Browser;
   /** The flash cookies set by creating the reseller and the operator, as sent back. */
   resellerFlash: string;
   operatorFlash: string;
+  clientFlash: string;
 }
 
 type Who = "admin" | "reseller" | "anonymous";
@@ -111,6 +114,25 @@ const cases: Case[] = [
     request: (s) => ({ method: "POST", url: `/dids/${s.didId}/edit`, fields: edit(s, s.didId, { tag: s.p, notes: s.p, hold_days: s.p, back: "/dids" }) }),
     status: 422, shows: ["#e-tag", "#e-notes", "#hold_days-error"] },
 
+  // Clients and their accounts.
+  { page: "GET /clients, the reseller's clients", fragment: true, request: (s) => ({ url: `/clients?reseller=${s.resellerId}` }), status: 200,
+    shows: ["table.list td:nth-child(2)", "table.list td:nth-child(3)", "#c-reseller option"] },
+  { page: "GET /clients", as: "reseller", fragment: true, request: () => ({ url: "/clients" }), status: 200, shows: ["table.list td:nth-child(2)", "table.list td:nth-child(3)"] },
+  { page: "GET /clients?q=…", fragment: true, request: (s) => ({ url: `/clients?q=${enc(s.p)}` }), status: 200, shows: ["#c-q", "table.list td:nth-child(2)"] },
+  { page: "GET /clients/:id", request: (s) => ({ url: `/clients/${s.clientId}` }), status: 200, shows: ["h1", "title", ".facts dd", "table.list td:nth-child(1)"] },
+  { page: "GET /clients/:id", as: "reseller", request: (s) => ({ url: `/clients/${s.clientId}` }), status: 200, shows: ["h1", ".facts dd", "table.list td:nth-child(1)"] },
+  { page: "GET /clients/:id, flash after creating the client", request: (s) => ({ url: `/clients/${s.clientId}`, headers: { cookie: s.clientFlash } }), status: 200, shows: [".flash"] },
+  { page: "GET /clients/:id/edit", fragment: true, request: (s) => ({ url: `/clients/${s.clientId}/edit` }), status: 200, shows: ["#ed-name", "#ed-notes", ".facts dd"] },
+  { page: "GET /clients/:id/delete, client with DIDs", fragment: true, request: (s) => ({ url: `/clients/${s.clientId}/delete` }), status: 200, shows: [".error-box"] },
+  { page: "GET /clients/:id/accounts/:id/edit", fragment: true, request: (s) => ({ url: `/clients/${s.clientId}/accounts/${s.accountId}/edit` }), status: 200, shows: ["#ra-name", "strong"] },
+  { page: "GET /clients/:id/accounts/:id/delete, account with DIDs", fragment: true, request: (s) => ({ url: `/clients/${s.clientId}/accounts/${s.accountId}/delete` }), status: 200, shows: [".error-box"] },
+  { page: "POST /clients/new → 422, name taken", fragment: true,
+    request: (s) => ({ method: "POST", url: "/clients/new", fields: { name: s.p, reseller: String(s.resellerId), notes: s.p, account: s.p } }), status: 422,
+    shows: ["#n-name", "#name-error", "#n-notes", "#n-account", "#n-reseller option"] },
+  { page: "POST /clients/:id/edit → 422, notes echoed", fragment: true, request: (s) => ({ method: "POST", url: `/clients/${s.clientId}/edit`, fields: { name: "", notes: s.p } }), status: 422, shows: ["#ed-notes"] },
+  { page: "POST /clients/:id/accounts → 422, name taken", fragment: true, request: (s) => ({ method: "POST", url: `/clients/${s.clientId}/accounts`, fields: { name: s.p } }), status: 422, shows: ["#acc-name", "#name-error"] },
+  { page: "GET /audit?type=account", request: () => ({ url: "/audit?type=account" }), status: 200, shows: ["table.list td:nth-child(4)"] },
+
   // Operators and resellers.
   { page: "GET /operators, the reseller's operators", fragment: true, request: (s) => ({ url: `/operators?reseller=${s.resellerId}` }), status: 200,
     shows: ["table.list td:nth-child(2)", "table.list td:nth-child(4)", "#o-reseller option"] },
@@ -148,6 +170,7 @@ const cases: Case[] = [
   // Error pages and field errors that quote the input.
   { page: "GET /dids/<payload>/edit → 400", fragment: true, request: (s) => ({ url: `/dids/${enc(s.p)}/edit` }), status: 400, shows: [".error-box p, .modal p"] },
   { page: "GET /dids/<payload>/delete → 400", fragment: true, request: (s) => ({ url: `/dids/${enc(s.p)}/delete` }), status: 400, shows: [".error-box p, .modal p"] },
+  { page: "GET /clients/<payload> → 400", fragment: true, request: (s) => ({ url: `/clients/${enc(s.p)}` }), status: 400, shows: [".error-box p, .modal p"] },
   { page: "GET /operators/<payload>/delete → 400", fragment: true, request: (s) => ({ url: `/operators/${enc(s.p)}/delete` }), status: 400, shows: [".error-box p, .modal p"] },
   { page: "GET /users/<payload>/edit → 400", request: (s) => ({ url: `/users/${enc(s.p)}/edit` }), status: 400, shows: [".error-box p"] },
   { page: "GET /dids?status=…&operator=…&sort=… → 400", fragment: true, request: (s) => ({ url: `/dids?status=${enc(s.p)}&operator=${enc(s.p)}&sort=${enc(s.p)}&tag=${enc(s.p)}` }), status: 400,
@@ -234,8 +257,7 @@ t.test("hostile text is inert wherever it appears", async (t) => {
   };
 
   // One set of records per payload, each stored through the app's own forms where it has
-  // them (resellers, operators, DID tag and notes), clients and accounts straight through
-  // Prisma (there is no client UI yet).
+  // them (resellers, operators, clients and their first accounts, DID tag and notes).
   const sets = new Map<PayloadName, Hostile>();
   let n = 0;
   for (const name of allPayloads) {
@@ -248,21 +270,22 @@ t.test("hostile text is inert wherever it appears", async (t) => {
     expectStatus(await post("/operators/new", { name: `${p} 2`, reseller: String(reseller.id) }), 303, `creating operator ${p} 2`);
     const operator = await db.operator.findFirstOrThrow({ where: { name: p, resellerId: reseller.id } });
     const emptyOperator = await db.operator.findFirstOrThrow({ where: { name: `${p} 2`, resellerId: reseller.id } });
-    const account = await makeClientAccount(db, reseller.id, { client: p, account: p });
+    const clientFlash = flashOf(expectStatus(await post("/clients/new", { name: p, reseller: String(reseller.id), notes: p, account: p }), 303, `creating client ${p}`));
+    const account = await db.clientAccount.findFirstOrThrow({ where: { name: p, resellerId: reseller.id }, include: { client: true } });
 
     const free = `38044${n}000001`;
     expectStatus(await post("/dids/new", { numbers: free, operator: String(operator.id), status: "in_stock", after_hold: "in_stock", tag: p, notes: p }), 303, `creating DID ${free}`);
     const did = await db.did.findUniqueOrThrow({ where: { number: free } });
     const assigned = await db.did.create({ data: { number: `38044${n}000002`, operatorId: operator.id, status: "active", clientAccountId: account.id } });
-    const hostile = { p, resellerId: reseller.id, operatorId: operator.id, emptyOperatorId: emptyOperator.id, didId: did.id, assignedId: assigned.id } as Hostile;
+    const hostile = { p, resellerId: reseller.id, operatorId: operator.id, emptyOperatorId: emptyOperator.id, didId: did.id, assignedId: assigned.id, clientId: account.clientId, accountId: account.id } as Hostile;
     expectStatus(await post(`/dids/${assigned.id}/edit`, edit(hostile, assigned.id, { tag: p, notes: p, back: "/dids" })), 303, `editing DID ${assigned.number}`);
 
     const stored = await db.did.findUniqueOrThrow({ where: { id: assigned.id } });
-    t.match([did.tag, did.notes, stored.tag, stored.notes, operator.name, reseller.name, account.name, account.client.name], Array(8).fill(p), `${name}: stored exactly as typed`);
+    t.match([did.tag, did.notes, stored.tag, stored.notes, operator.name, reseller.name, account.name, account.client.name, account.client.notes], Array(9).fill(p), `${name}: stored exactly as typed`);
 
     const browser = await signInAs({ role: "reseller", resellerId: reseller.id, username: `reseller-${name}` });
     const user = await db.user.findUniqueOrThrow({ where: { username: `reseller-${name}` } });
-    sets.set(name, { ...hostile, resellerUserId: user.id, reseller: browser, resellerFlash, operatorFlash });
+    sets.set(name, { ...hostile, resellerUserId: user.id, reseller: browser, resellerFlash, operatorFlash, clientFlash });
   }
 
   for (const c of cases) {
