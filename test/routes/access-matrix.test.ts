@@ -56,7 +56,8 @@ t.test("access", async (t) => {
     const page = html((await request("resellerA", { url: "/dids" })).body);
     t.same(page.querySelectorAll("#s-operator option").map((o) => text(o)), ["Any", "Operator A (Reseller A)"], "filter choices are scoped");
     t.same(page.querySelectorAll("#s-reseller option").map((o) => text(o)), ["Any", "Reseller A"]);
-    t.same(page.querySelectorAll("#s-client option").map((o) => text(o)), ["Any", "Client A (Reseller A)"]);
+    const suggested = html((await request("resellerA", { url: "/clients/suggest?q=client" })).body);
+    t.same(suggested.querySelectorAll("option").map((o) => o.getAttribute("value")), ["Client A"], "client suggestions too");
     const clients = async (who: Who) => tableRows(html((await request(who, { url: "/clients" })).body)).map((r) => `${r[1]}:${r[4]}`);
     t.same(await clients("resellerA"), ["Client A:1"]);
     t.same(await clients("resellerB"), ["Client B:0"]);
@@ -152,6 +153,7 @@ t.test("access", async (t) => {
     { method: "GET", route: "/operators/:id/delete", url: () => `/operators/${opA.id}/delete`, expect: statuses(303, 200, 200, 404, 403) },
     { method: "POST", route: "/operators/:id/delete", url: async () => `/operators/${await freshOperator()}/delete`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
     { method: "GET", route: "/clients", url: () => "/clients", expect: statuses(303, 200, 200, 200, 200) },
+    { method: "GET", route: "/clients/suggest", url: () => "/clients/suggest?q=client", expect: statuses(303, 200, 200, 200, 200) },
     { method: "GET", route: "/clients/new", url: () => "/clients/new", expect: statuses(303, 200, 200, 200, 403) },
     { method: "POST", route: "/clients/new", url: () => "/clients/new", body: () => ({ name: `Client ${++serial}`, reseller: String(a.id) }), expect: statuses(303, 303, 303, 422, 403) },
     { method: "GET", route: "/clients/:id", url: () => clientA, expect: statuses(303, 200, 200, 404, 200) },

@@ -391,3 +391,135 @@ t.test("clients", async (t) => {
     t.equal(supportPost.statusCode, 403);
   });
 });
+
+t.test("the inventory's client field", async (t) => {
+  const { db, admin, signInAs } = await buildTestApp(t);
+  const acme = await makeReseller(db, "Acme");
+  const globex = await makeReseller(db, "Globex");
+  const kyiv = await makeOperator(db, { name: "Kyivstar", resellerId: acme.id });
+  const life = await makeOperator(db, { name: "Lifecell", resellerId: globex.id });
+  const hotel = await makeClientAccount(db, acme.id, { client: "Hotel Dnipro", account: "desk" });
+  const hostel = await makeClientAccount(db, acme.id, { client: "Hostel 50%", account: "desk" });
+  const globexHotel = await makeClientAccount(db, globex.id, { client: "Hotel Globex", account: "Main" });
+  await makeDids(db, kyiv.id, ["380441000001", "380441000002"], { status: "active", clientAccountId: hotel.id });
+  await makeDids(db, kyiv.id, ["380441000003"], { status: "active", clientAccountId: hostel.id });
+  await makeDids(db, kyiv.id, ["380441000004"]);
+  await makeDids(db, life.id, ["15551000001"], { status: "active", clientAccountId: globexHotel.id });
+  const numbers = async (url: string, browser = admin) => {
+    const res = await browser.inject({ url });
+    t.equal(res.statusCode, 200, url);
+    return tableRows(html(res.body)).map((r) => r[3]);
+  };
+
+  t.test("a text field, not a list of every client", async (t) => {
+    const doc = html((await admin.inject({ url: "/dids" })).body);
+    const field = doc.querySelector("#s-client")!;
+    t.same([field.tagName, field.getAttribute("name"), field.getAttribute("list")], ["INPUT", "client_name", "client-suggestions"]);
+    t.ok(doc.querySelector('label[for="s-client"]'), "with its label");
+    t.ok(doc.querySelector("datalist#client-suggestions"));
+    t.same([field.getAttribute("hx-get"), field.getAttribute("hx-trigger"), field.getAttribute("hx-target"), field.getAttribute("hx-push-url")], ["/clients/suggest", "input changed delay:250ms", "#client-suggestions", "false"]);
+    t.notMatch(doc.querySelector("form.search")!.toString(), /Hotel/, "no client names in the page");
+  });
+
+  t.test("without JavaScript, the text finds DIDs whose client's name contains it", async (t) => {
+    t.same(await numbers("/dids?client_name=hotel"), ["15551000001", "380441000001", "380441000002"], "any letter case, every matching client");
+    t.same(await numbers("/dids?client_name=HOSTEL"), ["380441000003"]);
+    t.same(await numbers("/dids?client_name=50%25"), ["380441000003"], "% is literal");
+    t.same(await numbers("/dids?client_name=l%25"), [], "and matches only itself");
+    t.same(await numbers("/dids?client_name=o_t"), []);
+    t.same(await numbers("/dids?client_name=hotel&status=active&reseller=" + acme.id), ["380441000001", "380441000002"]);
+    const doc = html((await admin.inject({ url: "/dids?client_name=hotel" })).body);
+    t.equal(doc.querySelector("#s-client")?.getAttribute("value"), "hotel", "the field shows what was typed");
+    t.notOk(doc.querySelector('input[type=hidden][name="client"]'));
+    const fragment = await admin.inject({ url: "/dids?client_name=Hotel&contains=", headers: htmx });
+    t.equal(fragment.headers["hx-push-url"], "/dids?client_name=Hotel");
+    const exported = (await admin.inject({ url: "/dids/export?client_name=hostel" })).body.split("\r\n").slice(1, -1).map((line) => line.split(",")[3]);
+    t.same(exported, ["380441000003"], "the export reads the same filter");
+    const reseller = await signInAs({ role: "reseller", resellerId: globex.id });
+    t.same(await numbers("/dids?client_name=hotel", reseller), ["15551000001"], "in scope");
+  });
+
+  t.test("client=<id> still works, and the field shows its name", async (t) => {
+    t.same(await numbers(`/dids?client=${hotel.clientId}`), ["380441000001", "380441000002"]);
+    const doc = html((await admin.inject({ url: `/dids?client=${hotel.clientId}` })).body);
+    t.equal(doc.querySelector("#s-client")?.getAttribute("value"), "Hotel Dnipro");
+    t.equal(doc.querySelector('form.search input[type=hidden][name="client"]')?.getAttribute("value"), String(hotel.clientId));
+    t.equal(doc.querySelector('form.search input[type=hidden][name="client_shown"]')?.getAttribute("value"), "Hotel Dnipro");
+
+    // What the form sends back: the name as shown keeps the id; anything else replaces it.
+    const kept = await admin.inject({ url: `/dids?client=${hotel.clientId}&client_name=Hotel+Dnipro&client_shown=Hotel+Dnipro&status=active`, headers: htmx });
+    t.equal(kept.headers["hx-push-url"], `/dids?status=active&client=${hotel.clientId}`);
+    t.same(tableRows(html(kept.body)).map((r) => r[3]), ["380441000001", "380441000002"]);
+    const replaced = await admin.inject({ url: `/dids?client=${hotel.clientId}&client_name=hostel&client_shown=Hotel+Dnipro`, headers: htmx });
+    t.equal(replaced.headers["hx-push-url"], "/dids?client_name=hostel");
+    t.same(tableRows(html(replaced.body)).map((r) => r[3]), ["380441000003"]);
+    const cleared = await admin.inject({ url: `/dids?client=${hotel.clientId}&client_name=&client_shown=Hotel+Dnipro`, headers: htmx });
+    t.equal(cleared.headers["hx-push-url"], "/dids", "an emptied field drops the client");
+    const both = html((await admin.inject({ url: `/dids?client=${hotel.clientId}&client_name=dnipro` })).body);
+    t.same(tableRows(both).map((r) => r[3]), ["380441000001", "380441000002"], "a URL with both applies both");
+    t.equal(both.querySelector("#s-client")?.getAttribute("value"), "dnipro");
+    t.notOk(both.querySelector('input[name="client_shown"]'), "and keeps both when sent again");
+  });
+
+  t.test("bad values: 400 with the message at the client field", async (t) => {
+    const reseller = await signInAs({ role: "reseller", resellerId: acme.id });
+    const cases: [string, string, RegExp, typeof admin][] = [
+      [`/dids?client_name=${"x".repeat(101)}`, "client_name", /Client can be at most 100 characters/, admin],
+      ["/dids?client_name=%01", "client_name", /control characters/, admin],
+      ["/dids?client_name=%FF", "client_name", /not valid text/, admin],
+      ["/dids?client=999999", "client", /There is no client with ID 999999/, admin],
+      ["/dids?client=abc", "client", /whole number/, admin],
+      [`/dids?client=${globexHotel.clientId}`, "client", /There is no client with ID/, reseller],
+    ];
+    for (const [url, field, message, browser] of cases) {
+      for (const headers of [{}, htmx]) {
+        const res = await browser.inject({ url, headers });
+        t.equal(res.statusCode, 400, url);
+        const doc = html(res.body);
+        const error = doc.querySelector(`#${field}-error`);
+        t.match(text(error), message, url);
+        t.equal(error?.parentNode?.querySelector("#s-client")?.getAttribute("aria-describedby"), `${field}-error`, "next to the field");
+        t.same(tableRows(doc), []);
+      }
+    }
+    t.equal((await admin.inject({ url: "/dids/export?client_name=%01" })).statusCode, 400, "the export too");
+  });
+
+  t.test("suggestions: at most 20 names containing the text, in scope", async (t) => {
+    const res = await admin.inject({ url: "/clients/suggest?q=HOT", headers: htmx });
+    t.equal(res.statusCode, 200);
+    t.notMatch(res.body, /<html/);
+    const options = html(res.body).querySelectorAll("datalist#client-suggestions option");
+    t.same(options.map((o) => [o.getAttribute("value"), text(o)]), [["Hotel Dnipro", "Acme"], ["Hotel Globex", "Globex"]], "admins see whose");
+    const asField = html((await admin.inject({ url: "/clients/suggest?client_name=hostel", headers: htmx })).body);
+    t.same(asField.querySelectorAll("option").map((o) => o.getAttribute("value")), ["Hostel 50%"], "the field's own parameter name works too");
+    t.same(html((await admin.inject({ url: "/clients/suggest?q=" })).body).querySelectorAll("option"), [], "nothing typed, nothing suggested");
+    t.same(html((await admin.inject({ url: "/clients/suggest?q=%25" })).body).querySelectorAll("option").map((o) => o.getAttribute("value")), ["Hostel 50%"], "% is literal");
+
+    const reseller = await signInAs({ role: "reseller", resellerId: globex.id });
+    const scoped = html((await reseller.inject({ url: "/clients/suggest?q=hotel" })).body).querySelectorAll("option");
+    t.same(scoped.map((o) => [o.getAttribute("value"), text(o)]), [["Hotel Globex", ""]]);
+
+    await db.client.createMany({ data: Array.from({ length: 30 }, (_, i) => ({ name: `Suggested ${String(i).padStart(2, "0")}`, resellerId: acme.id })) });
+    const many = html((await admin.inject({ url: "/clients/suggest?q=suggested" })).body).querySelectorAll("option").map((o) => o.getAttribute("value"));
+    t.equal(many.length, 20);
+    t.same(many.slice(0, 2), ["Suggested 00", "Suggested 01"], "by name");
+    const bad = await admin.inject({ url: `/clients/suggest?q=${"q".repeat(101)}` });
+    t.equal(bad.statusCode, 400);
+    t.same(html(bad.body).querySelectorAll("option"), []);
+  });
+
+  t.test("the page does not grow with the number of clients", async (t) => {
+    const size = async () => {
+      const res = await admin.inject({ url: "/dids", headers: { "accept-encoding": "gzip" } });
+      t.equal(res.headers["content-encoding"], "gzip");
+      return { gzip: res.rawPayload.length, body: (await admin.inject({ url: "/dids" })).body.length };
+    };
+    const many = await makeReseller(db, "Many Clients");
+    const before = await size();
+    await db.client.createMany({ data: Array.from({ length: 2000 }, (_, i) => ({ name: `Bulk client ${i}`, resellerId: many.id })) });
+    const after = await size();
+    t.ok(Math.abs(after.body - before.body) < 100, `the page's size stays (${before.body} → ${after.body} bytes)`);
+    t.ok(after.gzip < 30 * 1024, `under 30 KB gzipped (${after.gzip} bytes)`);
+  });
+});

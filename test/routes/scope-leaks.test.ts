@@ -136,10 +136,11 @@ t.test("another reseller's numbers", async (t) => {
     }
     t.same(tableRows(html((await resellerA.inject({ url: "/dids" })).body)).map((row) => row[3]), [ownDid.number, "15550000099"].sort());
     for (const url of ["/operators", "/resellers", "/clients"]) t.notMatch((await resellerA.inject({ url })).body, secrets, url);
-    for (const url of ["/clients?q=client"]) {
+    for (const url of ["/clients?q=client", "/clients/suggest?q=client", "/dids?client_name=client", "/dids?client_name=secret"]) {
       const res = await resellerA.inject({ url });
       t.equal(res.statusCode, 200, url);
       t.notMatch(normalized(res.body, ...new URLSearchParams(url.split("?")[1]).values()), secrets, `${url}: nothing of theirs`);
     }
+    t.same(tableRows(html((await resellerA.inject({ url: "/dids?client_name=client" })).body)).map((row) => row[3]), [ownDid.number], "a client name finds only their own DIDs");
   });
 });

@@ -1,4 +1,5 @@
-// The Clients tab's filter parser: query string -> typed query, and back to a URL.
+// The Clients tab's filter parser: query string -> typed query, and back to a URL. Also
+// the query of the name suggestions that the inventory's client field asks for.
 import { FieldReader, type FieldErrors } from "../../shared/field-errors.js";
 
 export const clientNameMaxLength = 100;
@@ -6,6 +7,8 @@ export const clientNotesMaxLength = 1000;
 export const accountNameMaxLength = 100;
 export const clientPageSize = 50;
 export const maxClientPage = 100_000;
+/** Most names one suggestion list holds: enough to pick from, small enough to send per key. */
+export const suggestionLimit = 20;
 
 /** The query-string names of the list: the parser, the canonical URL and the form take them from here. */
 export const clientListParams = { name: "q", resellerId: "reseller", page: "page" } as const;
@@ -37,4 +40,15 @@ export function clientListUrl(query: ClientListQuery, page = query.page): string
   if (page !== 1) params.set(p.page, String(page));
   const search = params.toString();
   return search ? `/clients?${search}` : "/clients";
+}
+
+/**
+ * The suggestions' query: `q`, or the inventory field's own name (`fieldName`), which is
+ * what htmx sends when the field itself asks. Empty text suggests nothing.
+ */
+export function parseSuggestQuery(source: Record<string, unknown>, fieldName: string): { ok: true; text: string | undefined } | { ok: false; errors: FieldErrors } {
+  const r = new FieldReader(source);
+  const field = source.q !== undefined ? "q" : fieldName;
+  const text = r.text(field, "Client", clientNameMaxLength);
+  return r.ok ? { ok: true, text } : { ok: false, errors: r.errors };
 }

@@ -2,9 +2,9 @@
 // user's scope: another reseller's clients are not there, exactly as missing ones.
 import { Prisma } from "../../generated/prisma/client.js";
 import type { DbOrTx } from "../../db/prisma.js";
-import { resellerWhere, type Scope } from "../../shared/actor.js";
+import type { Scope } from "../../shared/actor.js";
 import { escapeLike } from "../../shared/sql.js";
-import type { ClientListQuery } from "./client-filters.js";
+import { suggestionLimit, type ClientListQuery } from "./client-filters.js";
 
 function andInScope(scope: Scope, alias: string): Prisma.Sql {
   return scope.resellerId === null ? Prisma.empty : Prisma.sql`AND ${Prisma.raw(alias)}.reseller_id = ${scope.resellerId}`;
@@ -47,6 +47,22 @@ export async function listClients(db: DbOrTx, scope: Scope, query: ClientListQue
     db.$queryRaw<{ total: number }[]>`SELECT count(*)::int AS total FROM client c ${where}`,
   ]);
   return { rows, total: counted?.total ?? 0 };
+}
+
+/** Names containing `text`, for the inventory's client field: at most 20, in scope. */
+export async function suggestClients(db: DbOrTx, scope: Scope, text: string): Promise<{ id: number; name: string; resellerName: string }[]> {
+  return db.$queryRaw`
+    SELECT c.id, c.name, r.name AS "resellerName"
+    FROM client c JOIN reseller r ON r.id = c.reseller_id
+    WHERE c.name ILIKE ${`%${escapeLike(text)}%`} ${andInScope(scope, "c")}
+    ORDER BY lower(c.name), c.id
+    LIMIT ${suggestionLimit}`;
+}
+
+/** The client a `client=<id>` filter names, for the inventory's search form. */
+export async function findClientChoice(db: DbOrTx, scope: Scope, id: number): Promise<{ id: number; name: string } | undefined> {
+  const [row] = await db.$queryRaw<{ id: number; name: string }[]>`SELECT c.id, c.name FROM client c WHERE c.id = ${id} ${andInScope(scope, "c")}`;
+  return row;
 }
 
 export interface ClientDetail {
@@ -182,13 +198,4 @@ export async function renameAccount(db: DbOrTx, id: number, name: string): Promi
 
 export async function deleteAccounts(db: DbOrTx, ids: number[]): Promise<void> {
   if (ids.length > 0) await db.clientAccount.deleteMany({ where: { id: { in: ids } } });
-}
-
-/** Every client in scope, for the inventory's client filter. */
-export async function listClientOptions(db: DbOrTx, scope: Scope) {
-  return db.client.findMany({
-    where: resellerWhere(scope),
-    select: { id: true, name: true, reseller: { select: { name: true } } },
-    orderBy: [{ name: "asc" }, { id: "asc" }],
-  });
 }

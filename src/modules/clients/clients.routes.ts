@@ -1,10 +1,12 @@
-// Thin routes for the Clients tab: the list, and a client's page with its accounts.
+// Thin routes for the Clients tab: the list, a client's page with its accounts, and the
+// name suggestions of the inventory's client field.
 import { writerOf } from "../../plugins/auth.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { smallFormBodyLimit } from "../../config.js";
 import { renderError } from "../../plugins/errors.js";
 import { clip, parseId, type FieldErrors } from "../../shared/field-errors.js";
-import { clientListParams, clientListUrl } from "./client-filters.js";
+import { filterParams } from "../dids/did-filters.js";
+import { clientListParams, clientListUrl, parseSuggestQuery } from "./client-filters.js";
 import { defaultAccountName, parseAccountForm, parseCreateClientForm, parseEditClientForm, type AccountForm, type ClientForm } from "./client-forms.js";
 import * as service from "./clients.service.js";
 
@@ -45,6 +47,13 @@ export default async function clientRoutes(app: FastifyInstance) {
       { ...page, title: "Clients", tab: "clients", clientListUrl, params: clientListParams },
       page.valid ? 200 : 400,
     );
+  });
+
+  // The inventory's client field asks for these as its text changes (a <datalist>).
+  app.get<{ Querystring: Query }>("/clients/suggest", async (request, reply) => {
+    const parsed = parseSuggestQuery(request.query, filterParams.clientName);
+    const clients = parsed.ok ? await service.suggestClients(app.db, request.actor!, parsed.text) : [];
+    return reply.render({ page: "clients/_suggestions" }, { clients }, parsed.ok ? 200 : 400);
   });
 
   const renderNew = async (request: FastifyRequest, reply: FastifyReply, form: ClientForm, errors: FieldErrors = {}, status = 200) => {

@@ -25,6 +25,10 @@ export async function clientListPage(db: Db, actor: Actor, rawQuery: Record<stri
   return { valid, errors, query: parsed.query, rows, total, resellers };
 }
 
+export async function suggestClients(db: Db, actor: Actor, text: string | undefined) {
+  return text === undefined ? [] : repo.suggestClients(db, actor.scope, text);
+}
+
 /** What the new-client form needs besides the user's input. */
 export async function newClientPage(db: Db, actor: Actor) {
   return { resellers: await listResellerOptions(db, actor.scope) };
