@@ -20,6 +20,7 @@ import staticFiles from "./plugins/static-files.js";
 import viewPlugin from "./plugins/view.js";
 import auditRoutes from "./modules/audit/audit.routes.js";
 import authRoutes from "./modules/auth/auth.routes.js";
+import clientRoutes from "./modules/clients/clients.routes.js";
 import didRoutes from "./modules/dids/dids.routes.js";
 import exportRoutes from "./modules/exports/exports.routes.js";
 import importRoutes from "./modules/imports/imports.routes.js";
@@ -147,6 +148,7 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   await app.register(didRoutes);
   await app.register(exportRoutes);
   await app.register(importRoutes);
+  await app.register(clientRoutes);
   await app.register(operatorRoutes);
   await app.register(packageRoutes);
   await app.register(resellerRoutes);

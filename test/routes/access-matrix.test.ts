@@ -58,7 +58,12 @@ t.test("access", async (t) => {
     const page = html((await request("resellerA", { url: "/dids" })).body);
     t.same(page.querySelectorAll("#s-operator option").map((o) => text(o)), ["Any", "Operator A (Reseller A)"], "filter choices are scoped");
     t.same(page.querySelectorAll("#s-reseller option").map((o) => text(o)), ["Any", "Reseller A"]);
-    t.same(page.querySelectorAll("#s-client option").map((o) => text(o)), ["Any", "Client A (Reseller A)"]);
+    const suggested = html((await request("resellerA", { url: "/clients/suggest?q=client" })).body);
+    t.same(suggested.querySelectorAll("option").map((o) => o.getAttribute("value")), ["Client A"], "client suggestions too");
+    const clients = async (who: Who) => tableRows(html((await request(who, { url: "/clients" })).body)).map((r) => `${r[1]}:${r[4]}`);
+    t.same(await clients("resellerA"), ["Client A:1"]);
+    t.same(await clients("resellerB"), ["Client B:0"]);
+    t.same(await clients("support"), ["Client A:1", "Client B:0"]);
 
     for (const url of [`/dids?operator=${opB.id}`, `/dids?reseller=${b.id}`]) {
       const res = await request("resellerA", { url });
@@ -107,6 +112,9 @@ t.test("access", async (t) => {
   const freshOperator = async () => (await makeOperator(db, { name: `Spare ${++serial}`, resellerId: a.id })).id;
   const freshPackage = async () => (await db.package.create({ data: { name: `Spare ${++serial}`, resellerId: a.id, didLimit: 1 } })).id;
   const packageFields = (name: string) => ({ name, reseller: String(a.id), did_limit: "10", allowed_tags: "vip gold", default_hold_days: "0" });
+  const freshAccount = async () => makeClientAccount(db, a.id, { client: `Spare client ${++serial}`, account: "Main" });
+  const clientA = `/clients/${accountA.clientId}`;
+  const accountOfA = `${clientA}/accounts/${accountA.id}`;
 
   interface Row {
     method: "GET" | "POST";
@@ -125,8 +133,8 @@ t.test("access", async (t) => {
   const bulk = (fields: Record<string, string> = {}) => () => ({ search: "", id: String(bulkDid), ...fields });
   const didEdit = { operator: String(opA.id), status: "reserved", after_hold: "in_stock", hold_days: "0" };
   // A client of reseller A with a package and subscriptions: its Subscriptions and DIDs tabs.
-  const clientA = accountA.clientId;
-  const freshSubscription = async (active: boolean) => (await makeSubscription(db, clientA, pkgA, { active })).id;
+  const clientIdA = accountA.clientId;
+  const freshSubscription = async (active: boolean) => (await makeSubscription(db, clientIdA, pkgA, { active })).id;
   const subscriptionA = await freshSubscription(true);
   const freshAssigned = async () => {
     const id = await freshDid();
@@ -172,6 +180,22 @@ t.test("access", async (t) => {
     { method: "POST", route: "/packages/:id/edit", url: () => `/packages/${pkgA.id}/edit`, body: () => packageFields("Package A"), expect: statuses(303, 303, 303, 404, 403) },
     { method: "GET", route: "/packages/:id/delete", url: () => `/packages/${pkgA.id}/delete`, expect: statuses(303, 200, 200, 404, 403) },
     { method: "POST", route: "/packages/:id/delete", url: async () => `/packages/${await freshPackage()}/delete`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "GET", route: "/clients", url: () => "/clients", expect: statuses(303, 200, 200, 200, 200) },
+    { method: "GET", route: "/clients/suggest", url: () => "/clients/suggest?q=client", expect: statuses(303, 200, 200, 200, 200) },
+    { method: "GET", route: "/clients/new", url: () => "/clients/new", expect: statuses(303, 200, 200, 200, 403) },
+    { method: "POST", route: "/clients/new", url: () => "/clients/new", body: () => ({ name: `Client ${++serial}`, reseller: String(a.id) }), expect: statuses(303, 303, 303, 422, 403) },
+    { method: "GET", route: "/clients/:id", url: () => clientA, expect: statuses(303, 200, 200, 404, 200) },
+    { method: "GET", route: "/clients/:id/edit", url: () => `${clientA}/edit`, expect: statuses(303, 200, 200, 404, 403) },
+    // The same name and notes: saved as "nothing changed".
+    { method: "POST", route: "/clients/:id/edit", url: () => `${clientA}/edit`, body: () => ({ name: "Client A" }), expect: statuses(303, 303, 303, 404, 403) },
+    // Client A has a DID: the page says why it cannot be deleted.
+    { method: "GET", route: "/clients/:id/delete", url: () => `${clientA}/delete`, expect: statuses(303, 200, 200, 404, 403) },
+    { method: "POST", route: "/clients/:id/delete", url: async () => `/clients/${(await freshAccount()).clientId}/delete`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "POST", route: "/clients/:id/accounts", url: () => `${clientA}/accounts`, body: () => ({ name: `Account ${++serial}` }), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "GET", route: "/clients/:id/accounts/:accountId/edit", url: () => `${accountOfA}/edit`, expect: statuses(303, 200, 200, 404, 403) },
+    { method: "POST", route: "/clients/:id/accounts/:accountId/edit", url: () => `${accountOfA}/edit`, body: () => ({ name: "main" }), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "GET", route: "/clients/:id/accounts/:accountId/delete", url: () => `${accountOfA}/delete`, expect: statuses(303, 200, 200, 404, 403) },
+    { method: "POST", route: "/clients/:id/accounts/:accountId/delete", url: async () => { const account = await freshAccount(); return `/clients/${account.clientId}/accounts/${account.id}/delete`; }, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
     { method: "GET", route: "/resellers", url: () => "/resellers", expect: statuses(303, 200, 200, 200, 200) },
     { method: "POST", route: "/resellers", url: () => "/resellers", body: () => ({ name: `Reseller ${++serial}` }), expect: statuses(303, 303, 404, 404, 403) },
     { method: "GET", route: "/audit", url: () => "/audit", expect: statuses(303, 200, 200, 200, 200) },
@@ -187,15 +211,15 @@ t.test("access", async (t) => {
     { method: "POST", route: "/imports/:id/commit", url: () => `/imports/${mappingImport}/commit`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
     { method: "POST", route: "/imports/:id/restart", url: () => `/imports/${checkedImport}/restart`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
     { method: "POST", route: "/imports/:id/cancel", url: () => `/imports/${mappingImport}/cancel`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
-    { method: "GET", route: "/clients/:id/subscriptions", url: () => `/clients/${clientA}/subscriptions`, expect: statuses(303, 200, 200, 404, 200) },
-    { method: "POST", route: "/clients/:id/subscriptions", url: () => `/clients/${clientA}/subscriptions`, body: () => ({ package: String(pkgA.id) }), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "GET", route: "/clients/:id/subscriptions", url: () => `/clients/${clientIdA}/subscriptions`, expect: statuses(303, 200, 200, 404, 200) },
+    { method: "POST", route: "/clients/:id/subscriptions", url: () => `/clients/${clientIdA}/subscriptions`, body: () => ({ package: String(pkgA.id) }), expect: statuses(303, 303, 303, 404, 403) },
     { method: "POST", route: "/subscriptions/:id/deactivate", url: async () => `/subscriptions/${await freshSubscription(true)}/deactivate`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
     { method: "POST", route: "/subscriptions/:id/reactivate", url: async () => `/subscriptions/${await freshSubscription(false)}/reactivate`, body: () => ({}), expect: statuses(303, 303, 303, 404, 403) },
-    { method: "GET", route: "/clients/:id/dids", url: () => `/clients/${clientA}/dids`, expect: statuses(303, 200, 200, 404, 200) },
-    { method: "GET", route: "/clients/:id/dids/add", url: () => `/clients/${clientA}/dids/add`, expect: statuses(303, 200, 200, 404, 403) },
+    { method: "GET", route: "/clients/:id/dids", url: () => `/clients/${clientIdA}/dids`, expect: statuses(303, 200, 200, 404, 200) },
+    { method: "GET", route: "/clients/:id/dids/add", url: () => `/clients/${clientIdA}/dids/add`, expect: statuses(303, 200, 200, 404, 403) },
     // Tagged as Package A allows (its edit row above sets the tags).
-    { method: "POST", route: "/clients/:id/dids/add", url: async () => { bulkDid = await freshDid(); await db.did.update({ where: { id: bulkDid }, data: { tag: "vip" } }); return `/clients/${clientA}/dids/add`; }, body: () => ({ account: String(accountA.id), subscription: String(subscriptionA), did: String(bulkDid) }), expect: statuses(303, 303, 303, 404, 403) },
-    { method: "POST", route: "/clients/:id/dids/:didId", url: async () => `/clients/${clientA}/dids/${await freshAssigned()}`, body: () => ({ action: "block" }), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "POST", route: "/clients/:id/dids/add", url: async () => { bulkDid = await freshDid(); await db.did.update({ where: { id: bulkDid }, data: { tag: "vip" } }); return `/clients/${clientIdA}/dids/add`; }, body: () => ({ account: String(accountA.id), subscription: String(subscriptionA), did: String(bulkDid) }), expect: statuses(303, 303, 303, 404, 403) },
+    { method: "POST", route: "/clients/:id/dids/:didId", url: async () => `/clients/${clientIdA}/dids/${await freshAssigned()}`, body: () => ({ action: "block" }), expect: statuses(303, 303, 303, 404, 403) },
     { method: "GET", route: "/users", url: () => "/users", expect: statuses(303, 200, 404, 404, 404) },
     { method: "GET", route: "/users/new", url: () => "/users/new", expect: statuses(303, 200, 404, 404, 404) },
     { method: "POST", route: "/users/new", url: () => "/users/new", body: () => ({ username: `user${++serial}`, role: "support", password: "a long enough password" }), expect: statuses(303, 303, 404, 404, 403) },

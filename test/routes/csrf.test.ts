@@ -2,7 +2,7 @@
 // token of another session, it answers 403 and changes nothing.
 import t from "tap";
 import { buildTestApp, form, html, text } from "../helpers/app.js";
-import { makeDids, makeOperator } from "../helpers/factories.js";
+import { makeClientAccount, makeDids, makeOperator } from "../helpers/factories.js";
 
 t.test("CSRF", async (t) => {
   const { db, admin, signInAs } = await buildTestApp(t);
@@ -11,6 +11,8 @@ t.test("CSRF", async (t) => {
   const [did] = await makeDids(db, op.id, ["380441000001"]);
   const spare = await makeOperator(db, { name: "Spare", resellerId: op.resellerId });
   const user = await db.user.findFirstOrThrow({ where: { username: "other-admin" } });
+  const account = await makeClientAccount(db, op.resellerId, { client: "Hotel", account: "Main" });
+  const clientUrl = `/clients/${account.clientId}`;
 
   const posts: [string, Record<string, string>][] = [
     ["/dids/new", { numbers: "380449990000-380449990009", operator: String(op.id) }],
@@ -18,6 +20,12 @@ t.test("CSRF", async (t) => {
     [`/dids/${did!.id}/delete`, {}],
     ["/operators/new", { name: "Vodafone", reseller: String(op.resellerId) }],
     [`/operators/${spare.id}/delete`, {}],
+    ["/clients/new", { name: "New client", reseller: String(op.resellerId) }],
+    [`${clientUrl}/edit`, { name: "Renamed", notes: "changed" }],
+    [`${clientUrl}/accounts`, { name: "Second" }],
+    [`${clientUrl}/accounts/${account.id}/edit`, { name: "Renamed" }],
+    [`${clientUrl}/accounts/${account.id}/delete`, {}],
+    [`${clientUrl}/delete`, {}],
     ["/resellers", { name: "New reseller" }],
     ["/users/new", { username: "someone", role: "support", password: "a long enough password" }],
     [`/users/${user.id}/edit`, { role: "support", disabled: "1" }],
@@ -30,6 +38,8 @@ t.test("CSRF", async (t) => {
   const snapshot = async () => ({
     dids: await db.did.findMany({ orderBy: { id: "asc" } }),
     operators: await db.operator.count(),
+    clients: await db.client.findMany({ orderBy: { id: "asc" } }),
+    accounts: await db.clientAccount.findMany({ orderBy: { id: "asc" } }),
     resellers: await db.reseller.count(),
     users: await db.user.findMany({ orderBy: { id: "asc" } }),
     sessions: await db.session.count(),

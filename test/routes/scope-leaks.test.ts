@@ -17,6 +17,7 @@ t.test("another reseller's numbers", async (t) => {
   const { db, admin, signInAs } = await buildTestApp(t);
   const a = await makeReseller(db, "Reseller A");
   const opA = await makeOperator(db, { name: "Operator A", resellerId: a.id });
+  const ownAccount = await makeClientAccount(db, a.id, { client: "Own client", account: "Own account" });
   // Reseller B's IDs are long and distinctive, so that a page can be compared with the
   // page of a missing ID by blanking the ID out.
   for (const table of ["reseller", "operator", "client", "client_account", "package", "subscription", "did", "operation"]) {
@@ -32,7 +33,7 @@ t.test("another reseller's numbers", async (t) => {
   const [archived] = await makeDids(db, opB.id, ["15550000003"], { status: "archive", tag: "old-tag" });
   const created = await admin.inject({ method: "POST", url: "/dids/new", ...form({ numbers: "15550000004", operator: String(opB.id) }) });
   const batchB = Number(/batch=(\d+)/.exec(String(created.headers.location))![1]);
-  const ownDid = (await makeDids(db, opA.id, ["380440000001"]))[0]!;
+  const ownDid = (await makeDids(db, opA.id, ["380440000001"], { status: "active", clientAccountId: ownAccount.id }))[0]!;
   t.ok(assigned!.id > 700000 && batchB > 700000 && opB.id > 700000 && packageB.id > 700000);
   const resellerA: Browser = await signInAs({ role: "reseller", resellerId: a.id, username: "res-a" });
   const secrets = /Reseller B|Operator B|Client B|Secret account|Secret package|vip-tag|old-tag|private notes/;
@@ -73,6 +74,12 @@ t.test("another reseller's numbers", async (t) => {
       [`/packages?reseller=${b.id}`, `/packages?reseller=${missing}`],
       [`/packages/${packageB.id}/edit`, `/packages/${missing}/edit`],
       [`/packages/${packageB.id}/delete`, `/packages/${missing}/delete`],
+      [`/clients?reseller=${b.id}`, `/clients?reseller=${missing}`],
+      [`/clients/${accountB.clientId}`, `/clients/${missing}`],
+      [`/clients/${accountB.clientId}/edit`, `/clients/${missing}/edit`],
+      [`/clients/${accountB.clientId}/delete`, `/clients/${missing}/delete`],
+      [`/clients/${accountB.clientId}/accounts/${accountB.id}/edit`, `/clients/${missing}/accounts/${missing}/edit`],
+      [`/clients/${accountB.clientId}/accounts/${accountB.id}/delete`, `/clients/${missing}/accounts/${missing}/delete`],
     ];
     for (const [foreign, absent] of pairs) {
       const [x, y] = [await resellerA.inject({ url: foreign }), await resellerA.inject({ url: absent })];
@@ -80,6 +87,13 @@ t.test("another reseller's numbers", async (t) => {
       t.equal(normalized(x.body, ...foreign.match(/\d+/g)!), normalized(y.body, missing), `${foreign}: the same page`);
       t.notMatch(x.body, secrets);
     }
+    // Their account under one of our own clients is no account of it either.
+    const [x, y] = [
+      await resellerA.inject({ url: `/clients/${ownAccount.clientId}/accounts/${accountB.id}/edit` }),
+      await resellerA.inject({ url: `/clients/${ownAccount.clientId}/accounts/${missing}/edit` }),
+    ];
+    t.equal(x.statusCode, 404);
+    t.equal(normalized(x.body, accountB.id), normalized(y.body, missing), "their account under our client: the same page");
     const writes: [string, Record<string, string>][] = [
       [`/dids/%ID%/edit`, { operator: String(opA.id), status: "in_stock", after_hold: "in_stock", hold_days: "0" }],
       [`/dids/%ID%/delete`, {}],
@@ -103,6 +117,25 @@ t.test("another reseller's numbers", async (t) => {
     const pkgNowhere = await resellerA.inject({ method: "POST", url: "/packages/new", ...form({ ...packageFields, reseller: String(missing) }) });
     t.equal(pkg.statusCode, 422);
     t.equal(normalized(pkg.body, b.id), normalized(pkgNowhere.body, missing), "naming their reseller in the package form is like naming none");
+    const clientWrites: [string, string, Record<string, string>][] = [
+      [`/clients/${accountB.clientId}/edit`, `/clients/${missing}/edit`, { name: "Taken over" }],
+      [`/clients/${accountB.clientId}/delete`, `/clients/${missing}/delete`, {}],
+      [`/clients/${accountB.clientId}/accounts`, `/clients/${missing}/accounts`, { name: "Planted" }],
+      [`/clients/${accountB.clientId}/accounts/${accountB.id}/edit`, `/clients/${missing}/accounts/${missing}/edit`, { name: "Renamed" }],
+      [`/clients/${accountB.clientId}/accounts/${accountB.id}/delete`, `/clients/${missing}/accounts/${missing}/delete`, {}],
+    ];
+    for (const [foreign, absent, fields] of clientWrites) {
+      const x = await resellerA.inject({ method: "POST", url: foreign, ...form(fields) });
+      const y = await resellerA.inject({ method: "POST", url: absent, ...form(fields) });
+      t.equal(x.statusCode, 404, foreign);
+      t.equal(normalized(x.body, ...foreign.match(/\d+/g)!), normalized(y.body, missing), `${foreign}: the same page`);
+    }
+    const client = await resellerA.inject({ method: "POST", url: "/clients/new", ...form({ name: "Anything", reseller: String(b.id) }) });
+    const noClient = await resellerA.inject({ method: "POST", url: "/clients/new", ...form({ name: "Anything", reseller: String(missing) }) });
+    t.equal(client.statusCode, 422);
+    t.equal(normalized(client.body, b.id), normalized(noClient.body, missing), "naming their reseller in the client form is like naming none");
+    const stillB = await db.client.findUniqueOrThrow({ where: { id: accountB.clientId }, include: { accounts: true } });
+    t.same([stillB.name, stillB.accounts.map((a) => a.name)], ["Client B", ["Secret account"]], "their client is untouched");
     const operator = await resellerA.inject({ method: "POST", url: "/operators/new", ...form({ name: "Anything", reseller: String(b.id) }) });
     const nowhere = await resellerA.inject({ method: "POST", url: "/operators/new", ...form({ name: "Anything", reseller: String(missing) }) });
     t.equal(operator.statusCode, 422);
@@ -121,5 +154,12 @@ t.test("another reseller's numbers", async (t) => {
     }
     t.same(tableRows(html((await resellerA.inject({ url: "/dids" })).body)).map((row) => row[3]), [ownDid.number, "15550000099"].sort());
     for (const url of ["/operators", "/resellers", "/packages", "/packages?q=Secret"]) t.notMatch((await resellerA.inject({ url })).body, /Reseller B|Operator B|Secret package/, url);
+    for (const url of ["/operators", "/resellers", "/clients"]) t.notMatch((await resellerA.inject({ url })).body, secrets, url);
+    for (const url of ["/clients?q=client", "/clients/suggest?q=client", "/dids?client_name=client", "/dids?client_name=secret"]) {
+      const res = await resellerA.inject({ url });
+      t.equal(res.statusCode, 200, url);
+      t.notMatch(normalized(res.body, ...new URLSearchParams(url.split("?")[1]).values()), secrets, `${url}: nothing of theirs`);
+    }
+    t.same(tableRows(html((await resellerA.inject({ url: "/dids?client_name=client" })).body)).map((row) => row[3]), [ownDid.number], "a client name finds only their own DIDs");
   });
 });

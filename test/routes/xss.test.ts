@@ -14,7 +14,6 @@ import type { Test } from "tap";
 import type { FastifyInstance, LightMyRequestResponse } from "fastify";
 import type { HTMLElement } from "node-html-parser";
 import { buildTestApp, form, html, htmx, type Browser } from "../helpers/app.js";
-import { makeClientAccount } from "../helpers/factories.js";
 
 const payloads = {
   script: "<script>alert(1)</script>",
@@ -41,6 +40,9 @@ interface Hostile {
   didId: number;
   /** Assigned to client p / account p, tag and notes set through the edit form. */
   assignedId: number;
+  /** Client p (notes p) with its first account p, created through the form. */
+  clientId: number;
+  accountId: number;
   /** A reseller user bound to this reseller. */
   resellerUserId: number;
   reseller: Browser;
@@ -52,6 +54,7 @@ interface Hostile {
   resellerFlash: string;
   operatorFlash: string;
   packageFlash: string;
+  clientFlash: string;
 }
 
 type Who = "admin" | "reseller" | "anonymous";
@@ -69,6 +72,8 @@ interface Case {
   as?: Who;
   /** Also asked as an htmx request (HX-Request: true) for its fragment. */
   fragment?: boolean;
+  /** Only asked for as a fragment (what htmx alone asks for). */
+  fragmentOnly?: boolean;
   request: (s: Hostile) => Request;
   status: number;
   /** Selectors of the elements that must carry the payload (decoded, as text or attribute value). */
@@ -90,9 +95,9 @@ const tagOf = (url: string | undefined) => new URL(url ?? "", "http://x").search
 const cases: Case[] = [
   // Stored values: the inventory.
   { page: "GET /dids, the reseller's DIDs", fragment: true, request: (s) => ({ url: `/dids?reseller=${s.resellerId}` }), status: 200,
-    shows: ["table.list td:nth-child(3)", "table.list td:nth-child(5)", "table.list td:nth-child(6)", "table.list td:nth-child(7)", "table.list td:nth-child(8)", "#s-operator option", "#s-reseller option", "#s-client option"] },
+    shows: ["table.list td:nth-child(3)", "table.list td:nth-child(5)", "table.list td:nth-child(6)", "table.list td:nth-child(7)", "table.list td:nth-child(8)", "#s-operator option", "#s-reseller option"] },
   { page: "GET /dids", as: "reseller", fragment: true, request: () => ({ url: "/dids" }), status: 200,
-    shows: ["table.list td:nth-child(3)", "table.list td:nth-child(5)", "table.list td:nth-child(6)", "table.list td:nth-child(7)", "table.list td:nth-child(8)", "#s-operator option", "#s-client option"] },
+    shows: ["table.list td:nth-child(3)", "table.list td:nth-child(5)", "table.list td:nth-child(6)", "table.list td:nth-child(7)", "table.list td:nth-child(8)", "#s-operator option"] },
   { page: "GET /dids, tag sort order", request: (s) => ({ url: `/dids?reseller=${s.resellerId}&sort=tag&dir=desc` }), status: 200, shows: ["table.list td:nth-child(5)"] },
   { page: "GET /dids/:id/edit, assigned DID", request: (s) => ({ url: `/dids/${s.assignedId}/edit` }), status: 200,
     shows: ["#e-tag", "#e-notes", ".facts dd", "#e-operator option"] },
@@ -115,6 +120,32 @@ const cases: Case[] = [
   { page: "POST /dids/:id/edit → 422, tag, notes and hold days echoed",
     request: (s) => ({ method: "POST", url: `/dids/${s.didId}/edit`, fields: edit(s, s.didId, { tag: s.p, notes: s.p, hold_days: s.p, back: "/dids" }) }),
     status: 422, shows: ["#e-tag", "#e-notes", "#hold_days-error"] },
+
+  // The inventory's client field: the name of client=<id>, and a typed name.
+  { page: "GET /dids?client=<id>", fragment: true, request: (s) => ({ url: `/dids?client=${s.clientId}` }), status: 200, shows: ["#s-client", 'input[name="client_shown"]'] },
+  { page: "GET /dids?client=<id>", as: "reseller", request: (s) => ({ url: `/dids?client=${s.clientId}` }), status: 200, shows: ["#s-client", 'input[name="client_shown"]'] },
+  { page: "GET /dids?client_name=…", fragment: true, request: (s) => ({ url: `/dids?client_name=${enc(s.p)}` }), status: 200, shows: ["#s-client", "table.list td:nth-child(7)"] },
+  { page: "GET /clients/suggest?q=…", fragmentOnly: true, request: (s) => ({ url: `/clients/suggest?q=${enc(s.p)}` }), status: 200, shows: ["option"] },
+  { page: "GET /clients/suggest?q=…", as: "reseller", fragmentOnly: true, request: (s) => ({ url: `/clients/suggest?q=${enc(s.p)}` }), status: 200, shows: ["option"] },
+
+  // Clients and their accounts.
+  { page: "GET /clients, the reseller's clients", fragment: true, request: (s) => ({ url: `/clients?reseller=${s.resellerId}` }), status: 200,
+    shows: ["table.list td:nth-child(2)", "table.list td:nth-child(3)", "#c-reseller option"] },
+  { page: "GET /clients", as: "reseller", fragment: true, request: () => ({ url: "/clients" }), status: 200, shows: ["table.list td:nth-child(2)", "table.list td:nth-child(3)"] },
+  { page: "GET /clients?q=…", fragment: true, request: (s) => ({ url: `/clients?q=${enc(s.p)}` }), status: 200, shows: ["#c-q", "table.list td:nth-child(2)"] },
+  { page: "GET /clients/:id", request: (s) => ({ url: `/clients/${s.clientId}` }), status: 200, shows: ["h1", "title", ".facts dd", "table.list td:nth-child(1)"] },
+  { page: "GET /clients/:id", as: "reseller", request: (s) => ({ url: `/clients/${s.clientId}` }), status: 200, shows: ["h1", ".facts dd", "table.list td:nth-child(1)"] },
+  { page: "GET /clients/:id, flash after creating the client", request: (s) => ({ url: `/clients/${s.clientId}`, headers: { cookie: s.clientFlash } }), status: 200, shows: [".flash"] },
+  { page: "GET /clients/:id/edit", fragment: true, request: (s) => ({ url: `/clients/${s.clientId}/edit` }), status: 200, shows: ["#ed-name", "#ed-notes", ".facts dd"] },
+  { page: "GET /clients/:id/delete, client with DIDs", fragment: true, request: (s) => ({ url: `/clients/${s.clientId}/delete` }), status: 200, shows: [".error-box"] },
+  { page: "GET /clients/:id/accounts/:id/edit", fragment: true, request: (s) => ({ url: `/clients/${s.clientId}/accounts/${s.accountId}/edit` }), status: 200, shows: ["#ra-name", "strong"] },
+  { page: "GET /clients/:id/accounts/:id/delete, account with DIDs", fragment: true, request: (s) => ({ url: `/clients/${s.clientId}/accounts/${s.accountId}/delete` }), status: 200, shows: [".error-box"] },
+  { page: "POST /clients/new → 422, name taken", fragment: true,
+    request: (s) => ({ method: "POST", url: "/clients/new", fields: { name: s.p, reseller: String(s.resellerId), notes: s.p, account: s.p } }), status: 422,
+    shows: ["#n-name", "#name-error", "#n-notes", "#n-account", "#n-reseller option"] },
+  { page: "POST /clients/:id/edit → 422, notes echoed", fragment: true, request: (s) => ({ method: "POST", url: `/clients/${s.clientId}/edit`, fields: { name: "", notes: s.p } }), status: 422, shows: ["#ed-notes"] },
+  { page: "POST /clients/:id/accounts → 422, name taken", fragment: true, request: (s) => ({ method: "POST", url: `/clients/${s.clientId}/accounts`, fields: { name: s.p } }), status: 422, shows: ["#acc-name", "#name-error"] },
+  { page: "GET /audit?type=account", request: () => ({ url: "/audit?type=account" }), status: 200, shows: ["table.list td:nth-child(4)"] },
 
   // Operators and resellers.
   { page: "GET /operators, the reseller's operators", fragment: true, request: (s) => ({ url: `/operators?reseller=${s.resellerId}` }), status: 200,
@@ -184,6 +215,7 @@ const cases: Case[] = [
   // Error pages and field errors that quote the input.
   { page: "GET /dids/<payload>/edit → 400", fragment: true, request: (s) => ({ url: `/dids/${enc(s.p)}/edit` }), status: 400, shows: [".error-box p, .modal p"] },
   { page: "GET /dids/<payload>/delete → 400", fragment: true, request: (s) => ({ url: `/dids/${enc(s.p)}/delete` }), status: 400, shows: [".error-box p, .modal p"] },
+  { page: "GET /clients/<payload> → 400", fragment: true, request: (s) => ({ url: `/clients/${enc(s.p)}` }), status: 400, shows: [".error-box p, .modal p"] },
   { page: "GET /operators/<payload>/delete → 400", fragment: true, request: (s) => ({ url: `/operators/${enc(s.p)}/delete` }), status: 400, shows: [".error-box p, .modal p"] },
   { page: "GET /users/<payload>/edit → 400", request: (s) => ({ url: `/users/${enc(s.p)}/edit` }), status: 400, shows: [".error-box p"] },
   { page: "GET /dids?status=…&operator=…&sort=… → 400", fragment: true, request: (s) => ({ url: `/dids?status=${enc(s.p)}&operator=${enc(s.p)}&sort=${enc(s.p)}&tag=${enc(s.p)}` }), status: 400,
@@ -270,8 +302,7 @@ t.test("hostile text is inert wherever it appears", async (t) => {
   };
 
   // One set of records per payload, each stored through the app's own forms where it has
-  // them (resellers, operators, DID tag and notes), clients and accounts straight through
-  // Prisma (there is no client UI yet).
+  // them (resellers, operators, clients and their first accounts, DID tag and notes).
   const sets = new Map<PayloadName, Hostile>();
   let n = 0;
   for (const name of allPayloads) {
@@ -284,7 +315,8 @@ t.test("hostile text is inert wherever it appears", async (t) => {
     expectStatus(await post("/operators/new", { name: `${p} 2`, reseller: String(reseller.id) }), 303, `creating operator ${p} 2`);
     const operator = await db.operator.findFirstOrThrow({ where: { name: p, resellerId: reseller.id } });
     const emptyOperator = await db.operator.findFirstOrThrow({ where: { name: `${p} 2`, resellerId: reseller.id } });
-    const account = await makeClientAccount(db, reseller.id, { client: p, account: p });
+    const clientFlash = flashOf(expectStatus(await post("/clients/new", { name: p, reseller: String(reseller.id), notes: p, account: p }), 303, `creating client ${p}`));
+    const account = await db.clientAccount.findFirstOrThrow({ where: { name: p, resellerId: reseller.id }, include: { client: true } });
     const packageFlash = flashOf(expectStatus(await post("/packages/new", { name: p, reseller: String(reseller.id), did_limit: "5", allowed_tags: p, default_hold_days: "0" }), 303, `creating package ${p}`));
     const pkg = await db.package.findFirstOrThrow({ where: { name: p, resellerId: reseller.id } });
     const usedPackage = await db.package.create({ data: { name: `${p} 2`, resellerId: reseller.id, didLimit: 1 } });
@@ -294,19 +326,19 @@ t.test("hostile text is inert wherever it appears", async (t) => {
     expectStatus(await post("/dids/new", { numbers: free, operator: String(operator.id), status: "in_stock", after_hold: "in_stock", tag: p, notes: p }), 303, `creating DID ${free}`);
     const did = await db.did.findUniqueOrThrow({ where: { number: free } });
     const assigned = await db.did.create({ data: { number: `38044${n}000002`, operatorId: operator.id, status: "active", clientAccountId: account.id } });
-    const hostile = { p, resellerId: reseller.id, operatorId: operator.id, emptyOperatorId: emptyOperator.id, didId: did.id, assignedId: assigned.id, packageId: pkg.id, usedPackageId: usedPackage.id } as Hostile;
+    const hostile = { p, resellerId: reseller.id, operatorId: operator.id, emptyOperatorId: emptyOperator.id, didId: did.id, assignedId: assigned.id, packageId: pkg.id, usedPackageId: usedPackage.id, clientId: account.clientId, accountId: account.id } as Hostile;
     expectStatus(await post(`/dids/${assigned.id}/edit`, edit(hostile, assigned.id, { tag: p, notes: p, back: "/dids" })), 303, `editing DID ${assigned.number}`);
 
     const stored = await db.did.findUniqueOrThrow({ where: { id: assigned.id } });
-    t.match([did.tag, did.notes, stored.tag, stored.notes, operator.name, reseller.name, account.name, account.client.name], Array(8).fill(p), `${name}: stored exactly as typed`);
+    t.match([did.tag, did.notes, stored.tag, stored.notes, operator.name, reseller.name, account.name, account.client.name, account.client.notes], Array(9).fill(p), `${name}: stored exactly as typed`);
 
     const browser = await signInAs({ role: "reseller", resellerId: reseller.id, username: `reseller-${name}` });
     const user = await db.user.findUniqueOrThrow({ where: { username: `reseller-${name}` } });
-    sets.set(name, { ...hostile, resellerUserId: user.id, reseller: browser, resellerFlash, operatorFlash, packageFlash });
+    sets.set(name, { ...hostile, resellerUserId: user.id, reseller: browser, resellerFlash, operatorFlash, packageFlash, clientFlash });
   }
 
   for (const c of cases) {
-    for (const fragment of c.fragment ? [false, true] : [false]) {
+    for (const fragment of c.fragmentOnly ? [true] : c.fragment ? [false, true] : [false]) {
       for (const name of allPayloads) {
         const who = c.as ?? "admin";
         t.test(`${c.page}${fragment ? " (htmx fragment)" : ""} as ${who}, ${name} payload`, async (t) => {

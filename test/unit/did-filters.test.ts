@@ -21,6 +21,30 @@ t.test("every filter round-trips through the canonical URL", async (t) => {
   t.same(again.query, r.query);
 });
 
+t.test("the client: by id, by part of its name, and the search form's shown name", async (t) => {
+  const filter = (source: Record<string, unknown>) => parseDidListQuery(source).query.filter;
+  t.match(filter({ client_name: "  Hotel " }), { clientName: "Hotel", clientId: undefined }, "a name, trimmed");
+  t.equal(listUrl(parseDidListQuery({ client_name: "Hotel 50%" }).query), "/dids?client_name=Hotel+50%25");
+  t.match(filter({ client: "7", client_name: "Hotel Dnipro", client_shown: "Hotel Dnipro" }), { clientId: 7, clientName: undefined }, "the name as shown: the id is meant");
+  t.match(filter({ client: "7", client_name: "Hostel", client_shown: "Hotel Dnipro" }), { clientId: undefined, clientName: "Hostel" }, "another name replaces the id");
+  t.match(filter({ client: "7", client_name: "", client_shown: "Hotel Dnipro" }), { clientId: undefined, clientName: undefined }, "an emptied field drops the client");
+  t.match(filter({ client: "7", client_name: "dnipro" }), { clientId: 7, clientName: "dnipro" }, "without a shown name, a URL with both means both");
+  t.match(filter({ client_name: "Hotel", client_shown: "Hotel" }), { clientId: undefined, clientName: "Hotel" }, "a shown name without an id is nothing");
+  t.equal(listUrl(parseDidListQuery({ client: "7", client_name: "x", client_shown: "x" }).query), "/dids?client=7", "the shown name is not part of the URL");
+  const sql = didWhereSql(filter({ client_name: "50%_\\" }), everything);
+  t.match(sql.sql, /c\.name ILIKE \?\)/);
+  t.same(sql.values, ["%50\\%\\_\\\\%"], "the name is a bound parameter, its wildcards escaped");
+  for (const [source, field, message] of [
+    [{ client_name: "x".repeat(101) }, "client_name", /at most 100/],
+    [{ client_name: "a\u0000" }, "client_name", /control characters/],
+    [{ client: "7", client_name: "x", client_shown: ["x", "y"] }, "client_shown", /once/],
+  ] as const) {
+    const r = parseDidListQuery(source);
+    t.notOk(r.ok);
+    if (!r.ok) t.match(r.errors[field], message, field);
+  }
+});
+
 t.test("empty fields are ignored and left out of the canonical URL", async (t) => {
   const r = parseDidListQuery({ contains: "", prefix: " ", operator: "", status: "", per: "" });
   t.ok(r.ok);

@@ -5,6 +5,7 @@ import { Prisma } from "../../generated/prisma/client.js";
 import { FieldReader, type FieldErrors } from "../../shared/field-errors.js";
 import { escapeLike } from "../../shared/sql.js";
 import { didScopeSql, type Scope } from "../../shared/actor.js";
+import { clientNameMaxLength } from "../clients/client-filters.js";
 import { maxDigits, minDigits } from "./did-numbers.js";
 
 export const didStatuses = ["in_stock", "reserved", "active", "blocked", "hold", "archive"] as const;
@@ -35,6 +36,8 @@ export interface DidFilter {
   resellerId?: number;
   tag?: string;
   clientId?: number;
+  /** Part of a client's name, any letter case: DIDs of every client whose name contains it. */
+  clientName?: string;
   notesContains?: string;
   id?: number;
   batchId?: number;
@@ -62,6 +65,7 @@ export const filterParams = {
   resellerId: "reseller",
   tag: "tag",
   clientId: "client",
+  clientName: "client_name",
   notesContains: "notes",
   id: "id",
   batchId: "batch",
@@ -69,6 +73,13 @@ export const filterParams = {
 
 /** The names of the list's own state (not filters). */
 export const listParams = { sort: "sort", dir: "dir", page: "page", per: "per" } as const;
+
+/**
+ * Not a filter: the search form sends it along with `client=<id>`, holding the name its
+ * client field was shown with. The field then still reads that name when the id is
+ * meant, and anything else when the person typed another name (or cleared it).
+ */
+export const clientShownParam = "client_shown";
 
 export const defaultListQuery: DidListQuery = { filter: { statuses: [] }, sort: "number", dir: "asc", page: 1, per: 50 };
 
@@ -107,10 +118,18 @@ export function parseDidListQuery(source: Record<string, unknown>): ParseResult 
     resellerId: r.id(p.resellerId, "reseller"),
     tag: r.text(p.tag, "Tag", tagMaxLength),
     clientId: r.id(p.clientId, "client"),
+    clientName: r.text(p.clientName, "Client", clientNameMaxLength),
     notesContains: r.text(p.notesContains, "Notes", notesMaxLength),
     id: r.id(p.id, "ID"),
     batchId: r.id(p.batchId, "batch"),
   };
+  // A form whose client field showed the name of `client=<id>`: the field as sent says
+  // whether that client is still meant (the same name) or replaced by what was typed.
+  const shown = r.raw(clientShownParam)?.trim();
+  if (shown !== undefined && filter.clientId !== undefined) {
+    if (filter.clientName === shown) filter.clientName = undefined;
+    else filter.clientId = undefined;
+  }
   const { numberFrom, numberTo } = filter;
   if (numberFrom && numberTo) {
     if (numberFrom.length !== numberTo.length) r.fail(p.numberTo, "Number from and to need the same number of digits.");
@@ -204,6 +223,12 @@ export function didConditionSql(filter: DidFilter, scope: Scope): Prisma.Sql {
   if (filter.tag !== undefined) conditions.push(Prisma.sql`d.tag = ${filter.tag}`);
   if (filter.clientId !== undefined) {
     conditions.push(Prisma.sql`d.client_account_id IN (SELECT id FROM client_account WHERE client_id = ${filter.clientId})`);
+  }
+  if (filter.clientName !== undefined) {
+    // The client names go through the trigram index (client_name_trgm_idx), their accounts
+    // through their unique key, the DIDs through did_client_account_id_idx.
+    conditions.push(Prisma.sql`d.client_account_id IN (
+      SELECT a.id FROM client_account a JOIN client c ON c.id = a.client_id WHERE c.name ILIKE ${`%${escapeLike(filter.clientName)}%`})`);
   }
   if (filter.notesContains !== undefined) conditions.push(Prisma.sql`d.notes ILIKE ${`%${escapeLike(filter.notesContains)}%`}`);
   if (filter.id !== undefined) conditions.push(Prisma.sql`d.id = ${filter.id}`);

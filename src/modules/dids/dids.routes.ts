@@ -6,7 +6,7 @@ import { renderError } from "../../plugins/errors.js";
 import { parseFormEncoded } from "../../shared/form-encoding.js";
 import { clip, parseId, type FieldErrors } from "../../shared/field-errors.js";
 import { refererReturnUrl, safeReturnUrl } from "../../shared/return-url.js";
-import { didStatuses, notesMaxLength, filterParams, hiddenSearchFields, isFiltered, listParams, listSearchParams, listUrl, pageSizes, searchFields, sortColumns } from "./did-filters.js";
+import { clientShownParam, didStatuses, notesMaxLength, filterParams, hiddenSearchFields, isFiltered, listParams, listSearchParams, listUrl, pageSizes, searchFields, sortColumns } from "./did-filters.js";
 import {
   afterHoldStatuses,
   createStatuses,
@@ -43,6 +43,7 @@ function listView(page: Awaited<ReturnType<typeof service.didListPage>>) {
     searchFields,
     filterParams,
     listParams,
+    clientShownParam,
     pageSizes,
     sortColumns,
     didStatuses,

@@ -10,7 +10,7 @@ import { isUniqueViolation } from "../../db/prisma.js";
 import type { Actor, Caller } from "../../shared/actor.js";
 import type { FieldErrors } from "../../shared/field-errors.js";
 import { recordAuditEvents } from "../audit/audit-log.js";
-import { listClientOptions } from "../clients/clients.repo.js";
+import { findClientChoice } from "../clients/clients.repo.js";
 import { findOperator, holdOperator, listOperatorOptions } from "../operators/operators.repo.js";
 import { listResellerOptions } from "../resellers/resellers.repo.js";
 import { parseDidListQuery, type DidListQuery } from "./did-filters.js";
@@ -24,22 +24,27 @@ export const conflictListLimit = 50;
 const operatorGone = "That operator does not exist (any more). Choose another.";
 /**
  * A list URL's query, parsed and checked as the inventory page checks it: its operator,
- * reseller, client and batch must exist in the scope. With the search form's choices. The
- * page and the export both read a URL through here, so they answer the same URL alike.
+ * reseller, client and batch must exist in the scope. With the search form's choices (and
+ * the chosen client, whose name its text field shows: clients are too many for a list).
+ * The page and the export both read a URL through here, so they answer the same URL alike.
  */
 export async function checkedListQuery(db: Db, actor: Actor, rawQuery: Record<string, unknown>) {
   const { scope } = actor;
   const parsed = parseDidListQuery(rawQuery);
   const errors: FieldErrors = parsed.ok ? {} : { ...parsed.errors };
   const query = parsed.query;
-  const [operators, resellers, clients] = await Promise.all([listOperatorOptions(db, scope), listResellerOptions(db, scope), listClientOptions(db, scope)]);
   const { operatorId, resellerId, clientId, batchId } = query.filter;
+  const [operators, resellers, client] = await Promise.all([
+    listOperatorOptions(db, scope),
+    listResellerOptions(db, scope),
+    clientId !== undefined ? findClientChoice(db, scope, clientId) : undefined,
+  ]);
   if (operatorId !== undefined && !operators.some((o) => o.id === operatorId)) errors.operator = `There is no operator with ID ${operatorId}.`;
   if (resellerId !== undefined && !resellers.some((r) => r.id === resellerId)) errors.reseller = `There is no reseller with ID ${resellerId}.`;
-  if (clientId !== undefined && !clients.some((c) => c.id === clientId)) errors.client = `There is no client with ID ${clientId}.`;
+  if (clientId !== undefined && !client) errors.client = `There is no client with ID ${clientId}.`;
   const batch = batchId !== undefined ? await repo.findBatch(db, scope, batchId) : undefined;
   if (batchId !== undefined && !batch) errors.batch = `There is no creation batch ${batchId}.`;
-  return { valid: Object.keys(errors).length === 0, errors, query, operators, resellers, clients, batch };
+  return { valid: Object.keys(errors).length === 0, errors, query, operators, resellers, client, batch };
 }
 
 /** Everything the inventory page and its fragment show for one URL. */
