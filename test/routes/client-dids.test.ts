@@ -93,6 +93,21 @@ t.test("a client's subscriptions and DIDs", async (t) => {
       ["380441000003", "Back office", "Gold 3", "Active"],
     ]);
     t.match(text(html((await admin.inject({ url: `/clients/${clientId}/dids/add` })).body).querySelector("#picker-left")), /0 of 3 left/);
+
+    // The inventory filters by account and by package; the Client column says client / account.
+    const numbersOf = async (url: string) => tableRows(html((await admin.inject({ url })).body)).map((r) => `${r[3]} ${r[6]}`);
+    t.same(await numbersOf(`/dids?account=${second.id}`), ["380441000003 Hotel Kyiv / Back office"]);
+    t.same(await numbersOf(`/dids?package=${pkg.id}`), ["380441000001 Hotel Kyiv / Front desk", "380441000002 Hotel Kyiv / Front desk", "380441000003 Hotel Kyiv / Back office"]);
+    const withClient = html((await admin.inject({ url: `/dids?client=${clientId}` })).body);
+    t.same(withClient.querySelectorAll("#s-account option").map((o) => text(o)), ["Any", "Back office", "Front desk"], "a chosen client offers its accounts");
+    t.ok(withClient.querySelector(`#s-package option[value="${pkg.id}"]`));
+    for (const [url, field, message] of [[`/dids?package=${foreignPkg.id + 1000}`, "package", /no package with ID/], ["/dids?account=abc", "account", /whole number ID/], ["/dids?account=999999", "account", /no client account with ID/]] as const) {
+      const res = await admin.inject({ url });
+      t.equal(res.statusCode, 400, url);
+      t.match(text(html(res.body).querySelector(`#${field}-error`)), message, url);
+    }
+    const stranger = await signInAs({ role: "reseller", resellerId: other.id });
+    t.equal((await stranger.inject({ url: `/dids?package=${pkg.id}` })).statusCode, 400, "another reseller's package is unknown");
   });
 
   t.test("per DID: block, unblock, move, release; without and with JavaScript", async (t) => {
@@ -116,6 +131,8 @@ t.test("a client's subscriptions and DIDs", async (t) => {
     const row = tableRows(html(released.body)).find((r) => r[0] === "380441000002")!;
     t.equal(row[3], "Hold");
     t.equal(row[5], "2026-12-27 10:00 UTC", "hold until: now + the package's 30 days");
+    const inventory = tableRows(html((await admin.inject({ url: "/dids?contains=380441000002" })).body))[0]!;
+    t.equal(inventory[8], "2026-12-27 10:00 UTC", "the inventory's Hold until column");
     t.equal((await admin.inject({ method: "POST", url: `/clients/${clientId}/dids/999999`, ...form({ action: "block" }) })).statusCode, 404);
     t.equal((await admin.inject({ method: "POST", url: `/clients/${clientId}/dids/abc`, ...form({ action: "block" }) })).statusCode, 400);
   });

@@ -199,3 +199,16 @@ export async function renameAccount(db: DbOrTx, id: number, name: string): Promi
 export async function deleteAccounts(db: DbOrTx, ids: number[]): Promise<void> {
   if (ids.length > 0) await db.clientAccount.deleteMany({ where: { id: { in: ids } } });
 }
+
+/** The inventory's account filter: the account, in scope, with its client's id and name. */
+export async function findAccountChoice(db: DbOrTx, scope: Scope, id: number): Promise<{ id: number; name: string; clientId: number; clientName: string } | undefined> {
+  const [row] = await db.$queryRaw<{ id: number; name: string; clientId: number; clientName: string }[]>`
+    SELECT a.id, a.name, c.id AS "clientId", c.name AS "clientName" FROM client_account a JOIN client c ON c.id = a.client_id
+    WHERE a.id = ${id} ${andInScope(scope, "c")}`;
+  return row;
+}
+
+/** A client's accounts by name, for the inventory's account filter once a client is chosen. */
+export async function listAccountChoices(db: DbOrTx, clientId: number): Promise<{ id: number; name: string }[]> {
+  return db.$queryRaw<{ id: number; name: string }[]>`SELECT id, name FROM client_account WHERE client_id = ${clientId} ORDER BY name, id`;
+}

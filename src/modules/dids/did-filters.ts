@@ -38,6 +38,9 @@ export interface DidFilter {
   clientId?: number;
   /** Part of a client's name, any letter case: DIDs of every client whose name contains it. */
   clientName?: string;
+  accountId?: number;
+  /** DIDs assigned under a subscription to this package. */
+  packageId?: number;
   notesContains?: string;
   id?: number;
   batchId?: number;
@@ -66,6 +69,8 @@ export const filterParams = {
   tag: "tag",
   clientId: "client",
   clientName: "client_name",
+  accountId: "account",
+  packageId: "package",
   notesContains: "notes",
   id: "id",
   batchId: "batch",
@@ -119,6 +124,8 @@ export function parseDidListQuery(source: Record<string, unknown>): ParseResult 
     tag: r.text(p.tag, "Tag", tagMaxLength),
     clientId: r.id(p.clientId, "client"),
     clientName: r.text(p.clientName, "Client", clientNameMaxLength),
+    accountId: r.id(p.accountId, "account"),
+    packageId: r.id(p.packageId, "package"),
     notesContains: r.text(p.notesContains, "Notes", notesMaxLength),
     id: r.id(p.id, "ID"),
     batchId: r.id(p.batchId, "batch"),
@@ -223,6 +230,10 @@ export function didConditionSql(filter: DidFilter, scope: Scope): Prisma.Sql {
   if (filter.tag !== undefined) conditions.push(Prisma.sql`d.tag = ${filter.tag}`);
   if (filter.clientId !== undefined) {
     conditions.push(Prisma.sql`d.client_account_id IN (SELECT id FROM client_account WHERE client_id = ${filter.clientId})`);
+  }
+  if (filter.accountId !== undefined) conditions.push(Prisma.sql`d.client_account_id = ${filter.accountId}`);
+  if (filter.packageId !== undefined) {
+    conditions.push(Prisma.sql`d.subscription_id IN (SELECT id FROM subscription WHERE package_id = ${filter.packageId})`);
   }
   if (filter.clientName !== undefined) {
     // The client names go through the trigram index (client_name_trgm_idx), their accounts

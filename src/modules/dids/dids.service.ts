@@ -10,7 +10,8 @@ import { isUniqueViolation } from "../../db/prisma.js";
 import type { Actor, Caller } from "../../shared/actor.js";
 import type { FieldErrors } from "../../shared/field-errors.js";
 import { recordAuditEvents } from "../audit/audit-log.js";
-import { findClientChoice } from "../clients/clients.repo.js";
+import { findAccountChoice, findClientChoice, listAccountChoices } from "../clients/clients.repo.js";
+import { listPackageOptions } from "../packages/packages.repo.js";
 import { findOperator, holdOperator, listOperatorOptions } from "../operators/operators.repo.js";
 import { listResellerOptions } from "../resellers/resellers.repo.js";
 import { parseDidListQuery, type DidListQuery } from "./did-filters.js";
@@ -33,18 +34,25 @@ export async function checkedListQuery(db: Db, actor: Actor, rawQuery: Record<st
   const parsed = parseDidListQuery(rawQuery);
   const errors: FieldErrors = parsed.ok ? {} : { ...parsed.errors };
   const query = parsed.query;
-  const { operatorId, resellerId, clientId, batchId } = query.filter;
-  const [operators, resellers, client] = await Promise.all([
+  const { operatorId, resellerId, clientId, accountId, packageId, batchId } = query.filter;
+  const [operators, resellers, client, account, packages] = await Promise.all([
     listOperatorOptions(db, scope),
     listResellerOptions(db, scope),
     clientId !== undefined ? findClientChoice(db, scope, clientId) : undefined,
+    accountId !== undefined ? findAccountChoice(db, scope, accountId) : undefined,
+    listPackageOptions(db, scope),
   ]);
   if (operatorId !== undefined && !operators.some((o) => o.id === operatorId)) errors.operator = `There is no operator with ID ${operatorId}.`;
   if (resellerId !== undefined && !resellers.some((r) => r.id === resellerId)) errors.reseller = `There is no reseller with ID ${resellerId}.`;
   if (clientId !== undefined && !client) errors.client = `There is no client with ID ${clientId}.`;
+  if (accountId !== undefined && !account) errors.account = `There is no client account with ID ${accountId}.`;
+  if (packageId !== undefined && !packages.some((p) => p.id === packageId)) errors.package = `There is no package with ID ${packageId}.`;
+  // The account field offers the chosen client's accounts (or the account's own client's).
+  const accountClientId = client?.id ?? account?.clientId;
+  const accounts = accountClientId !== undefined ? await listAccountChoices(db, accountClientId) : [];
   const batch = batchId !== undefined ? await repo.findBatch(db, scope, batchId) : undefined;
   if (batchId !== undefined && !batch) errors.batch = `There is no creation batch ${batchId}.`;
-  return { valid: Object.keys(errors).length === 0, errors, query, operators, resellers, client, batch };
+  return { valid: Object.keys(errors).length === 0, errors, query, operators, resellers, client, account, accounts, packages, batch };
 }
 
 /** Everything the inventory page and its fragment show for one URL. */

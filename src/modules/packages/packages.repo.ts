@@ -102,3 +102,12 @@ export async function deletePackage(db: DbOrTx, scope: Scope, id: number): Promi
   const { count } = await db.package.deleteMany({ where: { AND: [{ id }, resellerWhere(scope)] } });
   if (count !== 1) throw new Error(`package ${id} is not in scope`);
 }
+
+/** The packages of the scope, for the inventory's Package filter (a reseller has tens, not thousands). */
+export async function listPackageOptions(db: DbOrTx, scope: Scope): Promise<{ id: number; name: string; reseller: { name: string } }[]> {
+  return db.package.findMany({
+    where: resellerWhere(scope),
+    select: { id: true, name: true, reseller: { select: { name: true } } },
+    orderBy: [{ reseller: { name: "asc" } }, { name: "asc" }, { id: "asc" }],
+  });
+}
