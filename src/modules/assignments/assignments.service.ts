@@ -7,6 +7,7 @@ import { runLocked, type Busy } from "../../db/locked-transaction.js";
 import type { Actor, Caller, Scope } from "../../shared/actor.js";
 import { utcDay, type Clock } from "../../shared/clock.js";
 import { assignRefusalCode, type AssignRefusalCode } from "../dids/did-status-rules.js";
+import { findClientWithAccounts } from "../clients/clients.repo.js";
 import { listOperatorOptions } from "../operators/operators.repo.js";
 import * as subscriptions from "../subscriptions/subscriptions.repo.js";
 import { inForce } from "../subscriptions/subscriptions.service.js";
@@ -31,7 +32,7 @@ export type AssignOutcome =
  */
 export async function assignDids(db: Db, writer: Writer, command: AssignCommand, clock: Clock): Promise<AssignOutcome> {
   return runLocked(db, async (tx): Promise<AssignOutcome> => {
-    const client = await subscriptions.findClient(tx, writer.scope, command.clientId);
+    const client = await findClientWithAccounts(tx, writer.scope, command.clientId);
     if (!client) return { kind: "not-found" };
     const account = client.accounts.find((a) => a.id === command.accountId);
     if (!account) return { kind: "invalid", errors: { account: "Choose one of this client's accounts." } };
@@ -75,7 +76,7 @@ export type DidActionOutcome =
 /** Block, unblock, release or move one of the client's DIDs. */
 export async function changeClientDid(db: Db, writer: Writer, command: DidActionCommand, clock: Clock): Promise<DidActionOutcome> {
   return runLocked(db, async (tx): Promise<DidActionOutcome> => {
-    const client = await subscriptions.findClient(tx, writer.scope, command.clientId);
+    const client = await findClientWithAccounts(tx, writer.scope, command.clientId);
     if (!client) return { kind: "not-found" };
     const [did] = await repo.lockDids(tx, [command.didId]);
     if (!did || did.clientId !== client.id) return { kind: "not-found" };
@@ -130,7 +131,7 @@ export const clientDidsPerPage = 50;
 
 /** The client's DIDs tab: its DIDs, and whether DIDs can be added (an account and a subscription in force). */
 export async function clientDidsPage(db: Db, actor: Actor, clientId: number, page: number, clock: Clock) {
-  const client = await subscriptions.findClient(db, actor.scope, clientId);
+  const client = await findClientWithAccounts(db, actor.scope, clientId);
   if (!client) return undefined;
   const today = utcDay(clock.now());
   const [list, subs] = await Promise.all([repo.listClientDids(db, clientId, page, clientDidsPerPage), subscriptions.listClientSubscriptions(db, clientId)]);
@@ -140,7 +141,7 @@ export async function clientDidsPage(db: Db, actor: Actor, clientId: number, pag
 
 /** The picker: the client's accounts and subscriptions in force, and the DIDs the chosen subscription's package allows. */
 export async function pickerPage(db: Db, actor: Actor, clientId: number, query: PickerQuery, clock: Clock) {
-  const client = await subscriptions.findClient(db, actor.scope, clientId);
+  const client = await findClientWithAccounts(db, actor.scope, clientId);
   if (!client) return undefined;
   const today = utcDay(clock.now());
   const inForceNow = (await subscriptions.listClientSubscriptions(db, clientId)).filter((s) => inForce(s, today));

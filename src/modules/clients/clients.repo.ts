@@ -210,5 +210,12 @@ export async function findAccountChoice(db: DbOrTx, scope: Scope, id: number): P
 
 /** A client's accounts by name, for the inventory's account filter once a client is chosen. */
 export async function listAccountChoices(db: DbOrTx, clientId: number): Promise<{ id: number; name: string }[]> {
-  return db.$queryRaw<{ id: number; name: string }[]>`SELECT id, name FROM client_account WHERE client_id = ${clientId} ORDER BY name, id`;
+  return db.$queryRaw<{ id: number; name: string }[]>`SELECT id, name FROM client_account WHERE client_id = ${clientId} ORDER BY lower(name), id`;
+}
+
+/** The client in scope with its accounts by name: what subscriptions and assignments check against. */
+export async function findClientWithAccounts(db: DbOrTx, scope: Scope, id: number): Promise<{ id: number; name: string; resellerId: number; accounts: { id: number; name: string }[] } | undefined> {
+  const [client] = await db.$queryRaw<{ id: number; name: string; resellerId: number }[]>`
+    SELECT c.id, c.name, c.reseller_id AS "resellerId" FROM client c WHERE c.id = ${id} ${andInScope(scope, "c")}`;
+  return client ? { ...client, accounts: await listAccountChoices(db, client.id) } : undefined;
 }

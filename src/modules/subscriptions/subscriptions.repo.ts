@@ -1,7 +1,7 @@
 // The SQL of subscriptions: a client subscribed to a package, from a start day to an
 // optional end day (the last day it is in force), active or not.
 import type { DbOrTx } from "../../db/prisma.js";
-import { resellerWhere, type Scope } from "../../shared/actor.js";
+import type { Scope } from "../../shared/actor.js";
 
 export interface SubscriptionRow {
   id: number;
@@ -76,12 +76,4 @@ export async function packagesForReseller(db: DbOrTx, resellerId: number): Promi
 
 export async function findPackage(db: DbOrTx, id: number) {
   return db.package.findUnique({ where: { id }, select: { id: true, name: true, resellerId: true } });
-}
-
-/** The client, in scope, with its accounts. */
-export async function findClient(db: DbOrTx, scope: Scope, id: number) {
-  return db.client.findFirst({
-    where: { id, ...resellerWhere(scope) },
-    select: { id: true, name: true, resellerId: true, accounts: { select: { id: true, name: true }, orderBy: [{ name: "asc" }, { id: "asc" }] } },
-  });
 }

@@ -9,6 +9,7 @@ import { utcDay, type Clock } from "../../shared/clock.js";
 import { recordAuditEvents, type FieldChanges } from "../audit/audit-log.js";
 import { holdSubscriptionDids, returnSubscriptionDids, type ChangedDid } from "../assignments/assignments.repo.js";
 import { runLocked, type Busy } from "../../db/locked-transaction.js";
+import { findClientWithAccounts } from "../clients/clients.repo.js";
 import * as repo from "./subscriptions.repo.js";
 import type { AddSubscriptionCommand } from "./subscription-forms.js";
 
@@ -30,7 +31,7 @@ export function inForce(s: Pick<repo.SubscriptionRow, "active" | "startDate" | "
 }
 
 export async function clientSubscriptionsPage(db: Db, actor: Actor, clientId: number, clock: Clock) {
-  const client = await repo.findClient(db, actor.scope, clientId);
+  const client = await findClientWithAccounts(db, actor.scope, clientId);
   if (!client) return undefined;
   const [subscriptions, packages] = await Promise.all([repo.listClientSubscriptions(db, clientId), repo.packagesForReseller(db, client.resellerId)]);
   return { client, subscriptions, packages, today: utcDay(clock.now()) };
@@ -44,7 +45,7 @@ export type AddSubscriptionOutcome = { kind: "added"; id: number } | { kind: "no
 
 export async function addSubscription(db: Db, writer: Writer, command: AddSubscriptionCommand): Promise<AddSubscriptionOutcome> {
   return db.$transaction(async (tx): Promise<AddSubscriptionOutcome> => {
-    const client = await repo.findClient(tx, writer.scope, command.clientId);
+    const client = await findClientWithAccounts(tx, writer.scope, command.clientId);
     if (!client) return { kind: "not-found" };
     const pkg = await repo.findPackage(tx, command.packageId);
     if (!pkg || pkg.resellerId !== client.resellerId) return { kind: "invalid", errors: { package: "Choose one of the packages of this client's reseller." } };
