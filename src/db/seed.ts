@@ -319,13 +319,29 @@ export async function seedDemoData(databaseUrl: string, options: SeedOptions): P
       const { rows } = await client.query<{ id: number }>("INSERT INTO operator (name, reseller_id) VALUES ($1, $2) RETURNING id", [name, resellerIds[resellerIndex]]);
       operatorIds.push(rows[0]!.id);
     }
+    // One package per reseller, large enough for the seeded assignments; every client
+    // subscribed to its reseller's since the start of the year, and its assigned DIDs under it.
+    const packageIds: number[] = [];
+    for (const resellerId of resellerIds) {
+      const { rows } = await client.query<{ id: number }>(
+        "INSERT INTO package (name, reseller_id, did_limit, default_hold_days) VALUES ('Business', $1, 1000000, 30) RETURNING id",
+        [resellerId],
+      );
+      packageIds.push(rows[0]!.id);
+    }
     const accountsByReseller: number[][] = resellerIds.map(() => []);
+    const subscriptionOfAccount = new Map<number, number>();
     let accountCount = 0;
     for (const [name, resellerIndex, accounts] of clientDefs) {
       const { rows } = await client.query<{ id: number }>("INSERT INTO client (name, reseller_id) VALUES ($1, $2) RETURNING id", [name, resellerIds[resellerIndex]]);
+      const { rows: subscribed } = await client.query<{ id: number }>(
+        "INSERT INTO subscription (client_id, package_id, reseller_id, start_date) VALUES ($1, $2, $3, date_trunc('year', now())::date) RETURNING id",
+        [rows[0]!.id, packageIds[resellerIndex], resellerIds[resellerIndex]],
+      );
       for (const account of accounts) {
         const created = await client.query<{ id: number }>("INSERT INTO client_account (name, client_id, reseller_id) VALUES ($1, $2, $3) RETURNING id", [account, rows[0]!.id, resellerIds[resellerIndex]]);
         accountsByReseller[resellerIndex]!.push(created.rows[0]!.id);
+        subscriptionOfAccount.set(created.rows[0]!.id, subscribed[0]!.id);
         accountCount++;
       }
     }
@@ -362,13 +378,15 @@ export async function seedDemoData(databaseUrl: string, options: SeedOptions): P
     // rows a hold end date.
     await client.query(
       `INSERT INTO did (number, status, operator_id, tag, notes, after_hold_status, hold_days, hold_until,
-                        client_account_id, created_at, updated_at)
+                        client_account_id, subscription_id, assigned_at, created_at, updated_at)
        SELECT num, st, op, tag, note, after_hold, hold_days,
               CASE WHEN st = 'hold' THEN now() + make_interval(days => 1 + floor(r_misc * hold_days)::int) END,
               CASE WHEN st IN ('active', 'blocked', 'hold') THEN CASE WHEN r_acct < 0.75 THEN acct_a ELSE acct_b END END,
+              CASE WHEN st IN ('active', 'blocked', 'hold') THEN CASE WHEN r_acct < 0.75 THEN sub_a ELSE sub_b END END,
+              CASE WHEN st IN ('active', 'blocked', 'hold') THEN created + (now() - created) * r_misc / 2 END,
               created, CASE WHEN st = 'in_stock' THEN created ELSE created + (now() - created) * r_misc END
        FROM (
-         SELECT num, op, acct_a, acct_b, r_acct, r_misc,
+         SELECT num, op, acct_a, acct_b, sub_a, sub_b, r_acct, r_misc,
            CASE WHEN r_st < 0.55 THEN 'in_stock' WHEN r_st < 0.77 THEN 'active' WHEN r_st < 0.85 THEN 'reserved'
                 WHEN r_st < 0.93 THEN 'archive' WHEN r_st < 0.97 THEN 'blocked' ELSE 'hold' END::"DidStatus" AS st,
            CASE WHEN block_tag IS NOT NULL THEN block_tag
@@ -380,10 +398,10 @@ export async function seedDemoData(databaseUrl: string, options: SeedOptions): P
            (ARRAY[7, 14, 30, 30, 60, 90])[1 + floor(r_acct * 6)::int] AS hold_days,
            now() - make_interval(days => age_days, secs => floor(r_misc * 86400)::int) AS created
          FROM (
-           SELECT (b.start + g.i)::text AS num, b.op, b.acct_a, b.acct_b, b.block_tag, b.age_days,
+           SELECT (b.start + g.i)::text AS num, b.op, b.acct_a, b.acct_b, b.sub_a, b.sub_b, b.block_tag, b.age_days,
              random() AS r_st, random() AS r_tag, random() AS r_note, random() AS r_acct, random() AS r_misc
-           FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::int[], $6::text[], $7::int[])
-                  AS b(start, cnt, op, acct_a, acct_b, block_tag, age_days)
+           FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::int[], $6::text[], $7::int[], $9::int[], $10::int[])
+                  AS b(start, cnt, op, acct_a, acct_b, block_tag, age_days, sub_a, sub_b)
            CROSS JOIN LATERAL generate_series(0, b.cnt - 1) AS g(i)
          ) generated
        ) shaped`,
@@ -396,6 +414,8 @@ export async function seedDemoData(databaseUrl: string, options: SeedOptions): P
         blocks.map((b) => b.tag),
         blocks.map((b) => b.ageDays),
         notes,
+        accountA.map((id) => subscriptionOfAccount.get(id)),
+        accountB.map((id) => subscriptionOfAccount.get(id)),
       ],
     );
     const insertMs = performance.now() - insertStarted;
