@@ -41,7 +41,7 @@ t.test("mass edit and delete", async (t) => {
       ["Export selected (.xlsx)", "/dids/export"],
     ]);
     t.match(text(doc.querySelector(".no-js-only")), /ticks are kept on this page only/, "says what happens without JavaScript");
-    t.equal(tableRows(doc)[0]![8], "History");
+    t.equal(tableRows(doc)[0]![9], "History");
     t.equal(doc.querySelector("tbody tr a[href^='/audit']")!.getAttribute("href"), `/audit?type=did&object=${free[0]!.id}`);
     const didPage = html((await admin.inject({ url: `/dids/${free[0]!.id}` })).body);
     t.equal(didPage.querySelector(".page-head a[href^='/audit']")!.getAttribute("href"), `/audit?type=did&object=${free[0]!.id}`, "the DID's page links to its history too");
