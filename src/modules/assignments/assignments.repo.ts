@@ -64,9 +64,10 @@ interface Transition {
  * status, hold end, client / account and package. Returns the DIDs changed.
  */
 async function transition(tx: DbOrTx, t: Transition): Promise<ChangedDid[]> {
-  // A batch takes the oldest first, in the order of did_hold_until_idx (it skips what others
-  // hold instead of waiting, so it needs no lock order); a whole change locks in id order.
-  const lockClause = t.batch === undefined ? Prisma.sql`ORDER BY d.id FOR UPDATE OF d` : Prisma.sql`ORDER BY d.hold_until, d.id LIMIT ${t.batch} FOR UPDATE OF d SKIP LOCKED`;
+  // A batch takes the oldest holds first, reading did_hold_until_idx in order and stopping
+  // at its size (it skips what others hold instead of waiting, so it needs no lock order);
+  // a whole change locks in id order.
+  const lockClause = t.batch === undefined ? Prisma.sql`ORDER BY d.id FOR UPDATE OF d` : Prisma.sql`ORDER BY d.hold_until LIMIT ${t.batch} FOR UPDATE OF d SKIP LOCKED`;
   const accountLabel = (alias: string) => Prisma.raw(`(${alias}c.name || ' / ' || ${alias}a.name)`);
   return tx.$queryRaw<ChangedDid[]>`
     WITH locked AS (
