@@ -382,7 +382,8 @@ export async function seedDemoData(databaseUrl: string, options: SeedOptions): P
        SELECT num, st, op, tag, note, after_hold, hold_days,
               CASE WHEN st = 'hold' THEN now() + make_interval(days => 1 + floor(r_misc * hold_days)::int) END,
               CASE WHEN st IN ('active', 'blocked', 'hold') THEN CASE WHEN r_acct < 0.75 THEN acct_a ELSE acct_b END END,
-              CASE WHEN st IN ('active', 'blocked', 'hold') THEN CASE WHEN r_acct < 0.75 THEN sub_a ELSE sub_b END END,
+              -- Held DIDs are released ones (a deactivation would have ended the subscription too).
+              CASE WHEN st IN ('active', 'blocked') THEN CASE WHEN r_acct < 0.75 THEN sub_a ELSE sub_b END END,
               CASE WHEN st IN ('active', 'blocked', 'hold') THEN created + (now() - created) * r_misc / 2 END,
               created, CASE WHEN st = 'in_stock' THEN created ELSE created + (now() - created) * r_misc END
        FROM (

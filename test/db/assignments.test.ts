@@ -86,6 +86,15 @@ t.test("assigning DIDs and their hold lifecycle", async (t) => {
     if (fits.kind === "assigned") t.same(fits.dids.map((d) => d.number), [block[0]!.number, block[2]!.number, block[3]!.number]);
   });
 
+  t.test("a range picks at most 10,000 DIDs at once", async (t) => {
+    const c = await customer({ didLimit: 20_000 });
+    const block = await dids(10_001);
+    const outcome = await assign(c, [], { range: { low: block[0]!.number, high: block.at(-1)!.number } });
+    t.match(outcome, { kind: "invalid", errors: { range: /more than 10,000 DIDs/ } });
+    t.equal(await db.did.count({ where: { subscriptionId: c.subscription.id } }), 0);
+    await db.did.deleteMany({ where: { id: { in: block.map((d) => d.id) } } });
+  });
+
   t.test("block, unblock, move and release", async (t) => {
     const c = await customer({ defaultHoldDays: 30 });
     const second = await db.clientAccount.create({ data: { name: "Second", clientId: c.clientId, resellerId: acme.id } });

@@ -14,7 +14,8 @@ t.test("seeding a small inventory", async (t) => {
   t.equal(await db.did.count({ where: { status: { in: ["active", "blocked", "hold"] }, clientAccountId: null } }), 0, "assigned statuses have an account");
   t.equal(await db.did.count({ where: { status: { in: ["in_stock", "reserved", "archive"] }, clientAccountId: { not: null } } }), 0, "the others do not");
   t.equal(await db.did.count({ where: { status: "hold", holdUntil: null } }), 0, "hold DIDs know when the hold ends");
-  t.equal(await db.did.count({ where: { clientAccountId: { not: null }, subscriptionId: null } }), 0, "assigned DIDs are under a subscription");
+  t.equal(await db.did.count({ where: { status: { in: ["active", "blocked"] }, subscriptionId: null } }), 0, "DIDs in use are under a subscription");
+  t.equal(await db.did.count({ where: { status: "hold", subscriptionId: { not: null } } }), 0, "held ones were released from it");
   t.equal(await db.subscription.count(), await db.client.count(), "every demo client is subscribed to its reseller's package");
   const lengths = await db.$queryRaw<{ len: number }[]>`SELECT DISTINCT length(number)::int AS len FROM did ORDER BY 1`;
   t.ok(lengths.length >= 2, `several number lengths: ${lengths.map((l) => l.len).join(", ")}`);

@@ -64,6 +64,9 @@ t.test("a client's subscriptions and DIDs", async (t) => {
     t.notMatch(searched.body, /<html/);
     t.same(tableRows(html(searched.body)).map((r) => r[1]), ["380441000003"]);
     t.equal((await admin.inject({ url: `/clients/${clientId}/dids/add?number=abc` })).statusCode, 400);
+    const keptAccount = html((await admin.inject({ url: `/clients/${clientId}/dids/add?account=${second.id}&number=0004`, headers: htmx })).body);
+    t.equal(keptAccount.querySelector("#p-account option[selected]")?.getAttribute("value"), String(second.id), "a search keeps the chosen account");
+    t.equal(keptAccount.querySelector('form[method=post] input[name=number]')?.getAttribute("value"), "0004", "the pick form carries the search");
 
     const tooMany = await post(`/clients/${clientId}/dids/add`, { account: String(account.id), subscription: String(subscription.id), did: gold.map((d) => String(d.id)) });
     t.equal(tooMany.statusCode, 409);
@@ -125,6 +128,12 @@ t.test("a client's subscriptions and DIDs", async (t) => {
     t.equal((await act(first!.id, { action: "move", account: String(second.id) })).statusCode, 303);
     t.equal((await db.did.findUniqueOrThrow({ where: { id: first!.id } })).clientAccountId, second.id);
     t.equal((await act(first!.id, { action: "explode" })).statusCode, 422);
+    // An assigned DID stays with its client's reseller: an admin's edit cannot move it to another's operator.
+    const foreignOp = await makeOperator(db, { name: "Foreign operator", resellerId: other.id });
+    const moved = await post(`/dids/${first!.id}/edit`, { operator: String(foreignOp.id), status: "active", after_hold: "in_stock", hold_days: "0" });
+    t.equal(moved.statusCode, 422);
+    t.match(text(html(moved.body).querySelector("#operator-error")), /can move only to an operator of the same reseller until it is released/);
+    t.equal((await db.did.findUniqueOrThrow({ where: { id: first!.id } })).operatorId, op.id);
     t.equal((await act(first!.id, { action: "move", account: "999999" }, htmx)).statusCode, 422);
     const released = await act(secondDid!.id, { action: "release" }, htmx);
     t.match(text(html(released.body).querySelector(".flash")), /Released DID 380441000002: now hold/);

@@ -202,7 +202,7 @@ export async function countSubscriptionDids(tx: DbOrTx, subscriptionId: number):
 }
 
 /** The DIDs from low to high (numbers of that length) that may be picked for the target, at most `max`. */
-export async function pickableInRange(tx: DbOrTx, target: { resellerId: number; allowedTags: string[] }, range: { low: string; high: string }, max = 100_000): Promise<number[]> {
+export async function pickableInRange(tx: DbOrTx, target: { resellerId: number; allowedTags: string[] }, range: { low: string; high: string }, max: number): Promise<number[]> {
   const rows = await tx.$queryRaw<{ id: number }[]>`
     SELECT d.id FROM did d JOIN operator o ON o.id = d.operator_id
     WHERE d.number BETWEEN ${range.low} AND ${range.high} AND length(d.number) = ${range.low.length} AND ${assignableSql(target)}

@@ -58,7 +58,9 @@ export default async function assignmentRoutes(app: FastifyInstance) {
     const id = clientIdOf(request);
     if (id === undefined) return renderError(request, reply, 400, badId("client", request.params.id));
     const parsed = parseAssignForm(id, request.body ?? {});
-    const query: PickerQuery = { page: 1, subscriptionId: parsed.ok ? parsed.command.subscriptionId : parsed.form.subscriptionId };
+    // The form carries the search it was ticked in: a refused submission shows the same list.
+    const searched = parsePickerQuery(request.body ?? {});
+    const query: PickerQuery = Object.keys(searched.errors).length === 0 ? searched.query : { page: 1, subscriptionId: parsed.ok ? parsed.command.subscriptionId : parsed.form.subscriptionId };
     if (!parsed.ok) return renderPicker(request, reply, id, query, { errors: parsed.errors, form: parsed.form }, 422);
     const form: AssignForm = { ...parsed.command, range: typeof request.body?.range === "string" ? request.body.range : undefined };
     const outcome = await service.assignDids(app.db, writerOf(request), parsed.command, app.clock);

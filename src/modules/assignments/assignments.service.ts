@@ -7,11 +7,11 @@ import { runLocked, type Busy } from "../../db/locked-transaction.js";
 import type { Actor, Caller, Scope } from "../../shared/actor.js";
 import { utcDay, type Clock } from "../../shared/clock.js";
 import { assignRefusalCode, type AssignRefusalCode } from "../dids/did-status-rules.js";
-import { findClientWithAccounts } from "../clients/clients.repo.js";
+import { findClientWithAccounts, holdAccount } from "../clients/clients.repo.js";
 import { listOperatorOptions } from "../operators/operators.repo.js";
 import * as subscriptions from "../subscriptions/subscriptions.repo.js";
 import { inForce } from "../subscriptions/subscriptions.service.js";
-import { pickerPerPage, type AssignCommand, type DidActionCommand, type PickerQuery } from "./assignment-forms.js";
+import { maxPicked, pickerPerPage, type AssignCommand, type DidActionCommand, type PickerQuery } from "./assignment-forms.js";
 import * as repo from "./assignments.repo.js";
 
 type Writer = Actor & Caller;
@@ -35,7 +35,8 @@ export async function assignDids(db: Db, writer: Writer, command: AssignCommand,
     const client = await findClientWithAccounts(tx, writer.scope, command.clientId);
     if (!client) return { kind: "not-found" };
     const account = client.accounts.find((a) => a.id === command.accountId);
-    if (!account) return { kind: "invalid", errors: { account: "Choose one of this client's accounts." } };
+    // Held until commit: an account deleted meanwhile is refused here, not by a foreign key.
+    if (!account || !(await holdAccount(tx, client.id, account.id))) return { kind: "invalid", errors: { account: "Choose one of this client's accounts." } };
     // The subscription's lock queues every other assignment under it, and its deactivation.
     const subscription = await subscriptions.lockSubscription(tx, writer.scope, command.subscriptionId);
     const now = clock.now();
@@ -44,7 +45,8 @@ export async function assignDids(db: Db, writer: Writer, command: AssignCommand,
       return { kind: "invalid", errors: { subscription: `The subscription to ${subscription.packageName} is not in force today: DIDs can be picked only under an active subscription.` } };
     }
     const target = { resellerId: client.resellerId, allowedTags: subscription.allowedTags };
-    const ids = command.range ? await repo.pickableInRange(tx, target, command.range) : command.didIds;
+    const ids = command.range ? await repo.pickableInRange(tx, target, command.range, maxPicked + 1) : command.didIds;
+    if (ids.length > maxPicked) return { kind: "invalid", errors: { range: `The range holds more than ${maxPicked.toLocaleString("en-US")} DIDs that can be picked: pick at most that many at once.` } };
     if (ids.length === 0) return { kind: "invalid", errors: { dids: command.range ? "No DID in this range can be picked for this package." : "Tick at least one DID." } };
     const left = subscription.didLimit - (await repo.countSubscriptionDids(tx, subscription.id));
     if (ids.length > left) return { kind: "over-limit", left: Math.max(0, left), limit: subscription.didLimit, requested: ids.length };
@@ -97,7 +99,7 @@ export async function changeClientDid(db: Db, writer: Writer, command: DidAction
         break;
       case "move": {
         const account = client.accounts.find((a) => a.id === command.accountId);
-        if (!account) return { kind: "invalid", errors: { account: "Choose another account of this client." } };
+        if (!account || !(await holdAccount(tx, client.id, account.id))) return { kind: "invalid", errors: { account: "Choose another account of this client." } };
         if (account.id === did.clientAccountId) return { kind: "invalid", errors: { account: `DID ${did.number} is on this account already.` } };
         changed = await repo.moveDid(tx, did.id, account.id, writer);
         break;

@@ -219,3 +219,19 @@ export async function findClientWithAccounts(db: DbOrTx, scope: Scope, id: numbe
     SELECT c.id, c.name, c.reseller_id AS "resellerId" FROM client c WHERE c.id = ${id} ${andInScope(scope, "c")}`;
   return client ? { ...client, accounts: await listAccountChoices(db, client.id) } : undefined;
 }
+
+/**
+ * Inside a transaction: keeps the account (of this client) from being deleted until commit,
+ * the lock a foreign-key check takes, so DIDs can be assigned or moved to it. False when it
+ * is gone (deleted meanwhile).
+ */
+export async function holdAccount(tx: DbOrTx, clientId: number, accountId: number): Promise<boolean> {
+  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM client_account WHERE id = ${accountId} AND client_id = ${clientId} FOR KEY SHARE`;
+  return rows.length > 0;
+}
+
+/** Inside a transaction: keeps the client from being deleted until commit (a subscription is being added to it). */
+export async function holdClient(tx: DbOrTx, id: number): Promise<boolean> {
+  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM client WHERE id = ${id} FOR KEY SHARE`;
+  return rows.length > 0;
+}

@@ -20,7 +20,7 @@ export const manualStatusTable: Record<DidStatus, { unassigned: boolean; assigne
 };
 
 /** Why a rule refuses: a code that groups refusals, and the sentence a person reads. */
-export type RefusalCode = "needs-assignment" | "assigned" | "on-hold" | "assigned-delete";
+export type RefusalCode = "needs-assignment" | "assigned" | "on-hold" | "assigned-delete" | "assigned-reseller";
 
 export interface Refusal {
   code: RefusalCode;
@@ -56,6 +56,8 @@ export function refusalMessage(code: RefusalCode, did: DidForRules, next?: DidSt
       return `DID ${did.number} is on hold after ${owner(did)}'s package ended: it takes its after-hold status when the hold ends.`;
     case "assigned-delete":
       return `DID ${did.number} is assigned to ${owner(did)}. Release it from the client before deleting it.`;
+    case "assigned-reseller":
+      return `DID ${did.number} is assigned to ${owner(did)}: it can move only to an operator of the same reseller until it is released.`;
   }
 }
 
@@ -65,6 +67,7 @@ export const refusalGroupLabels: Record<RefusalCode, string> = {
   assigned: "assigned to a client account (only active or blocked by hand until released)",
   "on-hold": "on hold after a package ended (they take their after-hold status when the hold ends)",
   "assigned-delete": "assigned to a client account (release them first)",
+  "assigned-reseller": "assigned to a client account (they can move only to an operator of the same reseller until released)",
 };
 
 /** The rule's code for a person setting `next` on a DID, or undefined when allowed. */
@@ -100,6 +103,20 @@ export function manualStatusRefusalSql(next: DidStatus): Prisma.Sql {
     WHEN d.status = 'hold' THEN 'on-hold'
     WHEN d.client_account_id IS NOT NULL THEN ${assignedCode}
     ELSE ${unassignedCode} END`;
+}
+
+/**
+ * An assigned DID stays with its client's reseller (the database refuses the rest too):
+ * its operator may change only to one of the same reseller.
+ */
+export function operatorChangeRefusal(did: DidForRules & { resellerId: number }, newResellerId: number): Refusal | undefined {
+  return isAssigned(did) && did.resellerId !== newResellerId ? { code: "assigned-reseller", message: refusalMessage("assigned-reseller", did) } : undefined;
+}
+
+/** The same rule as SQL over `did d`, for a change to operator `operatorId`: the refusal code or NULL. */
+export function operatorChangeRefusalSql(operatorId: number): Prisma.Sql {
+  return Prisma.sql`CASE WHEN d.client_account_id IS NOT NULL
+    AND (SELECT reseller_id FROM operator WHERE id = d.operator_id) IS DISTINCT FROM (SELECT reseller_id FROM operator WHERE id = ${operatorId}) THEN 'assigned-reseller' END`;
 }
 
 /** Delete's rule as SQL over `did d`: the refusal code or NULL. */

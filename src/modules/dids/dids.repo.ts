@@ -9,7 +9,7 @@ import { didScopeSql, type Caller, type Scope } from "../../shared/actor.js";
 import { auditInsertSql, changesSql, type AuditAction } from "../audit/audit-log.js";
 import { didOrderSql, didSortJoinsSql, didWhereSql, notesMaxLength, type DidFilter, type DidListQuery, type DidStatus } from "./did-filters.js";
 import { selectionConditionSql, type DidSelection } from "./did-selection.js";
-import { deleteRefusalSql, manualStatusRefusalSql, type RefusalCode } from "./did-status-rules.js";
+import { deleteRefusalSql, manualStatusRefusalSql, operatorChangeRefusalSql, type RefusalCode } from "./did-status-rules.js";
 
 export type AfterHoldStatus = "in_stock" | "reserved" | "archive";
 
@@ -306,6 +306,7 @@ function presentColumns(update: DidUpdate): [string, Prisma.Sql][] {
 function skipReasonSql(update: DidUpdate): Prisma.Sql {
   const reasons: Prisma.Sql[] = [];
   if (update.status !== undefined) reasons.push(manualStatusRefusalSql(update.status));
+  if (update.operatorId !== undefined) reasons.push(operatorChangeRefusalSql(update.operatorId));
   if (update.notes?.mode === "append") {
     // The new line between the old notes and the text is only added when there are notes.
     reasons.push(Prisma.sql`CASE WHEN char_length(COALESCE(d.notes, '')) + (CASE WHEN COALESCE(d.notes, '') = '' THEN 0 ELSE 1 END) + ${[...update.notes.text].length}::int > ${notesMaxLength}::int THEN 'notes-too-long' END`);

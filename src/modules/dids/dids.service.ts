@@ -18,7 +18,7 @@ import { parseDidListQuery, type DidListQuery } from "./did-filters.js";
 import type { CreateDidsCommand, CreateDidsForm, EditDidCommand, EditDidForm, MassDeleteCommand, MassEditCommand } from "./did-forms.js";
 import { parseDidNumbers } from "./did-numbers.js";
 import type { DidSelection } from "./did-selection.js";
-import { deleteRefusal, isAssigned, manualStatusRefusal } from "./did-status-rules.js";
+import { deleteRefusal, isAssigned, manualStatusRefusal, operatorChangeRefusal } from "./did-status-rules.js";
 import * as repo from "./dids.repo.js";
 
 export const conflictListLimit = 50;
@@ -154,7 +154,12 @@ export async function editDid(db: Db, writer: Writer, id: number, command: EditD
     const did = (await repo.lockDid(tx, scope, id)) ? await repo.findDid(tx, scope, id) : undefined;
     if (!did) return { ok: false as const, status: 404 as const };
     const errors: FieldErrors = {};
-    if (!(await holdOperator(tx, scope, command.operatorId))) errors.operator = operatorGone;
+    const newOperator = await holdOperator(tx, scope, command.operatorId);
+    if (!newOperator) errors.operator = operatorGone;
+    else {
+      const moved = operatorChangeRefusal(did, newOperator.resellerId);
+      if (moved) errors.operator = moved.message;
+    }
     const refusal = manualStatusRefusal(did, command.status);
     if (refusal) errors.status = refusal.message;
     const form = { ...command, tag: command.tag ?? undefined, notes: command.notes ?? undefined };

@@ -43,11 +43,11 @@ export async function listOperators(db: DbOrTx, scope: Scope, query: OperatorLis
 
 /**
  * Inside a transaction: keeps the operator from being deleted until commit (the same lock
- * a foreign-key check takes), so DIDs can be written for it. False when it does not exist.
+ * a foreign-key check takes), so DIDs can be written for it. Undefined when it does not exist.
  */
-export async function holdOperator(tx: DbOrTx, scope: Scope, id: number): Promise<boolean> {
-  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM operator WHERE id = ${id} ${andResellerInScope(scope)} FOR KEY SHARE`;
-  return rows.length > 0;
+export async function holdOperator(tx: DbOrTx, scope: Scope, id: number): Promise<{ resellerId: number } | undefined> {
+  const [row] = await tx.$queryRaw<{ resellerId: number }[]>`SELECT reseller_id AS "resellerId" FROM operator WHERE id = ${id} ${andResellerInScope(scope)} FOR KEY SHARE`;
+  return row;
 }
 
 /**

@@ -74,6 +74,8 @@ export async function packagesForReseller(db: DbOrTx, resellerId: number): Promi
   return db.package.findMany({ where: { resellerId }, select: { id: true, name: true, didLimit: true }, orderBy: [{ name: "asc" }, { id: "asc" }] });
 }
 
-export async function findPackage(db: DbOrTx, id: number) {
-  return db.package.findUnique({ where: { id }, select: { id: true, name: true, resellerId: true } });
+/** Inside a transaction: the package, kept from being deleted until commit (a subscription to it is being added). */
+export async function holdPackage(tx: DbOrTx, id: number): Promise<{ id: number; name: string; resellerId: number } | undefined> {
+  const [row] = await tx.$queryRaw<{ id: number; name: string; resellerId: number }[]>`SELECT id, name, reseller_id AS "resellerId" FROM package WHERE id = ${id} FOR KEY SHARE`;
+  return row;
 }

@@ -14,6 +14,7 @@ const stateLabels: Record<service.SubscriptionState, string> = { active: "Active
 
 export default async function subscriptionRoutes(app: FastifyInstance) {
   const badId = (what: string, raw: string) => ({ title: `Bad ${what} ID`, message: `“${clip(raw)}” is not a ${what} ID: IDs are whole numbers.` });
+  const busy = { title: "Try again", message: "Another change to this client, subscription or its DIDs was in progress. Try again in a moment." };
   const clientNotFound = (id: number) => ({ title: "Client not found", message: `There is no client with ID ${id}. It may have been deleted.` });
 
   /** The tab, as a page or (htmx) its content, with an optional outcome message and the add form's state. */
@@ -40,6 +41,7 @@ export default async function subscriptionRoutes(app: FastifyInstance) {
     if (!parsed.ok) return renderTab(request, reply, id, { form: parsed.form, errors: parsed.errors }, 422);
     const outcome = await service.addSubscription(app.db, writerOf(request), parsed.command);
     if (outcome.kind === "not-found") return renderError(request, reply, 404, clientNotFound(id));
+    if (outcome.kind === "busy") return renderError(request, reply, 409, busy);
     if (outcome.kind === "invalid") return renderTab(request, reply, id, { form: { ...parsed.command, endDate: parsed.command.endDate ?? undefined }, errors: outcome.errors }, 422);
     return done(request, reply, id, "Subscription added.");
   });
@@ -58,7 +60,7 @@ export default async function subscriptionRoutes(app: FastifyInstance) {
       const writer = writerOf(request);
       const outcome = action === "deactivate" ? await service.deactivateSubscription(app.db, writer, id, app.clock) : await service.reactivateSubscription(app.db, writer, id, app.clock);
       if (outcome.kind === "not-found") return renderError(request, reply, 404, { title: "Subscription not found", message: `There is no subscription with ID ${id}.` });
-      if (outcome.kind === "busy") return renderError(request, reply, 409, { title: "Try again", message: "Another change to this subscription or its DIDs was in progress. Try again in a moment." });
+      if (outcome.kind === "busy") return renderError(request, reply, 409, busy);
       if (outcome.kind === "refused") return renderError(request, reply, 409, { title: "Cannot reactivate", message: outcome.message });
       const { clientId, packageName } = outcome.subscription;
       const text =

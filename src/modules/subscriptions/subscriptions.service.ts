@@ -9,7 +9,7 @@ import { utcDay, type Clock } from "../../shared/clock.js";
 import { recordAuditEvents, type FieldChanges } from "../audit/audit-log.js";
 import { holdSubscriptionDids, returnSubscriptionDids, type ChangedDid } from "../assignments/assignments.repo.js";
 import { runLocked, type Busy } from "../../db/locked-transaction.js";
-import { findClientWithAccounts } from "../clients/clients.repo.js";
+import { findClientWithAccounts, holdClient } from "../clients/clients.repo.js";
 import * as repo from "./subscriptions.repo.js";
 import type { AddSubscriptionCommand } from "./subscription-forms.js";
 
@@ -41,13 +41,14 @@ function subscriptionLabel(clientName: string, packageName: string): string {
   return `${clientName} / ${packageName}`;
 }
 
-export type AddSubscriptionOutcome = { kind: "added"; id: number } | { kind: "not-found" } | { kind: "invalid"; errors: Record<string, string> };
+export type AddSubscriptionOutcome = { kind: "added"; id: number } | { kind: "not-found" } | { kind: "invalid"; errors: Record<string, string> } | Busy;
 
 export async function addSubscription(db: Db, writer: Writer, command: AddSubscriptionCommand): Promise<AddSubscriptionOutcome> {
-  return db.$transaction(async (tx): Promise<AddSubscriptionOutcome> => {
-    const client = await findClientWithAccounts(tx, writer.scope, command.clientId);
+  return runLocked(db, async (tx): Promise<AddSubscriptionOutcome> => {
+    // Both are held until commit, so a delete of either waits, or has happened and is seen.
+    const client = (await holdClient(tx, command.clientId)) ? await findClientWithAccounts(tx, writer.scope, command.clientId) : undefined;
     if (!client) return { kind: "not-found" };
-    const pkg = await repo.findPackage(tx, command.packageId);
+    const pkg = await repo.holdPackage(tx, command.packageId);
     if (!pkg || pkg.resellerId !== client.resellerId) return { kind: "invalid", errors: { package: "Choose one of the packages of this client's reseller." } };
     const id = await repo.insertSubscription(tx, { clientId: client.id, packageId: pkg.id, resellerId: client.resellerId, startDate: command.startDate, endDate: command.endDate });
     await recordAuditEvents(tx, writer, [
