@@ -8,6 +8,7 @@ import { makeDids, makeOperator, makeReseller } from "../helpers/factories.js";
 import {
   didColumn,
   documentMarked,
+  eventually,
   expectNoAxeViolations,
   jsModes,
   launchBrowser,
@@ -111,7 +112,8 @@ t.test("with JavaScript the selection survives paging", async (t) => {
   t.equal(await textOf(page, "#selection-count"), "3 DIDs selected (2 on other pages).", "counts the ticks of other pages");
   await page.getByRole("link", { name: "‹ Previous" }).click();
   await rowBox(page, numbers[0]!).waitFor();
-  t.ok(await rowBox(page, numbers[0]!).isChecked(), "ticks are still there after paging back");
+  // The script ticks the rows when htmx settles the swap, a moment after the rows appear.
+  t.ok(await eventually(() => rowBox(page, numbers[0]!).isChecked(), (checked) => checked), "ticks are still there after paging back");
   await page.getByRole("button", { name: "Mass edit…" }).click();
   await page.locator("#dialog").getByText("3 DIDs are selected.").waitFor();
   t.pass("all three are posted");
