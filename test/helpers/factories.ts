@@ -1,5 +1,6 @@
 // Test data, written straight to the database through Prisma.
 import type { Db } from "../../src/db/prisma.js";
+import { newApiToken } from "../../src/modules/api-tokens/api-token-secret.js";
 import { hashPassword } from "../../src/modules/auth/passwords.js";
 import { testPassword } from "./app.js";
 
@@ -58,4 +59,21 @@ export async function makeSubscription(db: Db, clientId: number, pkg: { id: numb
       active: options.active ?? true,
     },
   });
+}
+
+/** An API token straight in the database; returns the bearer token with its row. */
+export async function makeApiToken(db: Db, options: { name?: string; resellerId?: number | null; rateLimit?: number | null; allowedNetworks?: string[]; revoked?: boolean } = {}) {
+  const secret = newApiToken();
+  const row = await db.apiToken.create({
+    data: {
+      name: options.name ?? unique("Token"),
+      resellerId: options.resellerId ?? null,
+      tokenHash: secret.hash,
+      tokenPrefix: secret.prefix,
+      rateLimit: options.rateLimit ?? null,
+      allowedNetworks: options.allowedNetworks ?? [],
+      revokedAt: options.revoked ? new Date() : null,
+    },
+  });
+  return { ...row, token: secret.token };
 }
