@@ -5,6 +5,9 @@ import path from "node:path";
 /** Body cap of every form but the create form: edits, deletes, names. */
 export const smallFormBodyLimit = 64 * 1024;
 
+/** The highest lookups-per-second limit a token (or API_RATE_LIMIT) may set. */
+export const maxApiRateLimit = 1_000_000;
+
 export interface AppConfig {
   port: number;
   host: string;
@@ -43,6 +46,8 @@ export interface AppConfig {
   importInlineMaxBytes: number;
   /** Most numbers one import may hold, ranges expanded. */
   importMaxNumbers: number;
+  /** Routing API: lookups per second per token, for tokens that set no limit of their own. */
+  apiRateLimit: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -102,5 +107,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     importMaxBytes: integer(env, "IMPORT_MAX_BYTES", 50 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
     importInlineMaxBytes: integer(env, "IMPORT_INLINE_MAX_BYTES", 1024 * 1024, 0, 2 * 1024 * 1024 * 1024),
     importMaxNumbers: integer(env, "IMPORT_MAX_NUMBERS", 2_000_000, 1, 20_000_000),
+    apiRateLimit: integer(env, "API_RATE_LIMIT", 1000, 1, maxApiRateLimit),
   };
 }
