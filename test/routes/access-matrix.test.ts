@@ -5,6 +5,7 @@ import t from "tap";
 import { buildTestApp, form, html, tableRows, text, type Browser } from "../helpers/app.js";
 import { makeClientAccount, makeDids, makeOperator, makeReseller, makeSubscription } from "../helpers/factories.js";
 import { multipart } from "../helpers/multipart.js";
+import { listRoutes } from "../helpers/routes.js";
 
 type Who = "anonymous" | "admin" | "resellerA" | "resellerB" | "support";
 const everyone: Who[] = ["anonymous", "admin", "resellerA", "resellerB", "support"];
@@ -226,6 +227,10 @@ t.test("access", async (t) => {
     { method: "GET", route: "/users/:id/edit", url: () => `/users/${supportUser.id}/edit`, expect: statuses(303, 200, 404, 404, 404) },
     { method: "POST", route: "/users/:id/edit", url: () => `/users/${supportUser.id}/edit`, body: () => ({ role: "support" }), expect: statuses(303, 303, 404, 404, 403) },
     { method: "POST", route: "/users/:id/password", url: () => `/users/${supportUser.id}/password`, body: () => ({ password: "too short" }), expect: statuses(303, 422, 404, 404, 403) },
+    // The routing API takes bearer tokens only: a session is no credential there (its own tests use tokens).
+    { method: "GET", route: "/api/v1/route/:number", url: () => "/api/v1/route/380441000001", expect: statuses(401, 401, 401, 401, 401) },
+    { method: "POST", route: "/api/v1/route", url: () => "/api/v1/route", body: () => ({ numbers: "380441000001" }), expect: statuses(401, 401, 401, 401, 401) },
+    { method: "GET", route: "/api/openapi.json", url: () => "/api/openapi.json", expect: statuses(200, 200, 200, 200, 200) },
     // Last: it ends the visitor's session.
     { method: "POST", route: "/signout", url: () => "/signout", body: () => ({}), expect: statuses(303, 303, 303, 303, 303) },
   ];
@@ -247,18 +252,3 @@ t.test("access", async (t) => {
     for (const route of routes) t.ok(named.has(`${route.method} ${route.path}`), `${route.method} ${route.path} has a row`);
   });
 });
-
-/** Flattens Fastify's printed route tree into method + path pairs (HEAD left out). */
-function listRoutes(tree: string): { method: string; path: string }[] {
-  const stack: string[] = [];
-  const routes: { method: string; path: string }[] = [];
-  for (const line of tree.split("\n")) {
-    const match = /^([\s│├└─]*)(\S.*?) \(([A-Z, ]+)\)$/.exec(line);
-    if (!match) continue;
-    const depth = match[1]!.length / 4;
-    stack.length = depth;
-    stack.push(match[2]!);
-    for (const method of match[3]!.split(", ")) if (method !== "HEAD") routes.push({ method, path: stack.join("") });
-  }
-  return routes;
-}
