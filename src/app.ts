@@ -122,6 +122,17 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   app.decorate("clock", clock);
   app.decorate("jobs", jobsOf(app, config, db, options.runJobs ?? false, clock));
 
+  // Every request: one log line. Then two sibling scopes that share nothing else: the
+  // JSON API, which a switch calls thousands of times a second and which needs none of the
+  // pages' hooks (security headers for HTML, sessions, CSRF, flash, htmx), and the pages.
+  await app.register(requestLog);
+  await app.register(routingRoutes);
+  await app.register(pages, { config, db, clientErrorPages, fixedActor: options.fixedActor });
+  return app;
+}
+
+/** The web pages: their plugins (hooks included) apply to them only, not to the API. */
+async function pages(app: FastifyInstance, { config, db, clientErrorPages, fixedActor }: { config: AppConfig; db: Db; clientErrorPages: ClientErrorPages; fixedActor?: Actor }) {
   await app.register(compress, { global: true, threshold: 1024, encodings: ["gzip", "deflate"] });
   await app.register(formbody, { bodyLimit: config.formBodyLimitBytes, parser: parseFormEncoded });
   // No multipart parser here: a multipart body sent to a form route is answered 415, not
@@ -130,8 +141,7 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   await app.register(cookie);
   await app.register(htmx);
   await app.register(security, { csrfKey: await sharedSecret(db, "csrf-hmac-key") });
-  await app.register(auth, { db, policy: { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours }, fixedActor: options.fixedActor });
-  await app.register(requestLog);
+  await app.register(auth, { db, policy: { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours }, fixedActor });
   await app.register(flash);
   await app.register(staticFiles);
   await app.register(viewPlugin, { cacheTemplates: config.cacheTemplates });
@@ -157,6 +167,5 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   await app.register(assignmentRoutes);
   await app.register(userRoutes);
   await app.register(auditRoutes);
-  await app.register(routingRoutes);
-  return app;
+
 }

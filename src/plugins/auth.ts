@@ -7,7 +7,6 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Db } from "../db/prisma.js";
 import { resolveSession, type SessionPolicy } from "../modules/auth/auth.service.js";
 import { callerOf, type Actor, type Caller } from "../shared/actor.js";
-import { isApiUrl } from "../shared/api-paths.js";
 import { safeReturnUrl } from "../shared/return-url.js";
 import { renderError } from "./errors.js";
 import { isHtmxRequest } from "./htmx.js";
@@ -93,8 +92,6 @@ export default fp<{ db: Db; policy: SessionPolicy; fixedActor?: Actor }>(async (
     // Our own stylesheet and htmx are for everyone (the sign-in page needs them) and cost
     // no session lookup.
     if (request.url.startsWith("/static/")) return;
-    // The JSON API authenticates with its own tokens and never reads the session cookie.
-    if (isApiUrl(request.url)) return;
     const token = request.cookies[sessionCookie];
     if (fixedActor) request.actor = fixedActor;
     else if (token) {

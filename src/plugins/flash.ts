@@ -2,7 +2,6 @@
 // and shown by the next full page. No session is needed for that.
 import fp from "fastify-plugin";
 import type { FastifyReply } from "fastify";
-import { isApiUrl } from "../shared/api-paths.js";
 
 const cookieName = "flash";
 
@@ -18,7 +17,6 @@ declare module "fastify" {
 export default fp(async (app) => {
   app.decorateRequest("flash", undefined);
   app.addHook("onRequest", async (request, reply) => {
-    if (isApiUrl(request.url)) return;
     const message = request.cookies[cookieName];
     // Only a full page shows the message, so only a full page consumes it.
     if (message && !request.wantsFragment && request.method === "GET") {

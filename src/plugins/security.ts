@@ -7,7 +7,6 @@ import helmet from "@fastify/helmet";
 import csrf from "@fastify/csrf-protection";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { tokenHash } from "../modules/auth/auth.service.js";
-import { isApiUrl } from "../shared/api-paths.js";
 
 export const csrfCookie = "did_csrf";
 
@@ -28,8 +27,8 @@ function csrfUserInfo(request: FastifyRequest): string {
 }
 
 export default fp<{ csrfKey: string }>(async (app, { csrfKey }) => {
-  // Pages take forms only: a form route fed JSON answers 415, never a surprise. The JSON
-  // API (modules/routing) adds its JSON parser in its own scope.
+  // Pages take forms only: a form route fed JSON answers 415, never a surprise. (The JSON
+  // API, modules/routing, is a scope of its own, beside the pages'.)
   app.removeContentTypeParser(["application/json", "text/plain"]);
 
   await app.register(helmet, {
@@ -69,8 +68,6 @@ export default fp<{ csrfKey: string }>(async (app, { csrfKey }) => {
   });
   app.addHook("preHandler", (request, reply, done) => {
     if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return done();
-    // The JSON API takes no cookie, only a bearer token: a cross-site form cannot send one.
-    if (isApiUrl(request.url)) return done();
     app.csrfProtection(request, reply, done);
   });
 

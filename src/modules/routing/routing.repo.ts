@@ -33,7 +33,8 @@ export interface NumberRow {
 // gives at least one row, and an unknown or revoked one gives none. The subscription's
 // days are compared with the app's day ($3), not the database's, like the rest of the
 // lifecycle (tests move the app's clock).
-const lookupSql = `
+function lookupSql(numberCondition: string): string {
+  return `
 SELECT t.id AS "tokenId", t.reseller_id AS "tokenResellerId", t.rate_limit AS "rateLimit",
        t.allowed_networks AS "allowedNetworks", t.last_used_at AS "lastUsedAt", r.*
 FROM api_token t
@@ -50,15 +51,26 @@ LEFT JOIN LATERAL (
   LEFT JOIN client c ON c.id = a.client_id
   LEFT JOIN subscription s ON s.id = d.subscription_id
   LEFT JOIN package p ON p.id = s.package_id
-  WHERE d.number = ANY($2::varchar[]) AND (t.reseller_id IS NULL OR o.reseller_id = t.reseller_id)
+  WHERE ${numberCondition} AND (t.reseller_id IS NULL OR o.reseller_id = t.reseller_id)
 ) r ON true
 WHERE t.token_hash = $1 AND t.revoked_at IS NULL`;
+}
+
+// Both prepared once per connection and planned once (PostgreSQL's generic plan: index
+// lookups all the way). One number: 0.1 ms. A batch reads its numbers through unnest: with
+// "= ANY($2)" planned for each request, estimating the selectivity of a thousand values
+// took longer (about 30 ms) than reading them.
+const oneNumberSql = lookupSql("d.number = $2");
+const batchSql = lookupSql("d.number IN (SELECT unnest($2::varchar[]))");
 
 type LookupRow = TokenRow & ({ [K in keyof NumberRow]: NumberRow[K] } | { [K in keyof NumberRow]: null });
 
 /** The token (undefined: unknown or revoked) and the rows of the numbers it may see. */
 export async function lookUpNumbers(db: Db, tokenHash: string, numbers: string[], today: string): Promise<{ token: TokenRow; found: NumberRow[] } | undefined> {
-  const rows = await hotPathQuery<LookupRow>(db, lookupSql, [tokenHash, numbers, today], "route-lookup");
+  const rows =
+    numbers.length === 1
+      ? await hotPathQuery<LookupRow>(db, oneNumberSql, [tokenHash, numbers[0], today], "route-lookup-one")
+      : await hotPathQuery<LookupRow>(db, batchSql, [tokenHash, numbers, today], "route-lookup-batch");
   const first = rows[0];
   if (!first) return undefined;
   const token: TokenRow = { tokenId: first.tokenId, tokenResellerId: first.tokenResellerId, rateLimit: first.rateLimit, allowedNetworks: first.allowedNetworks, lastUsedAt: first.lastUsedAt };

@@ -1,11 +1,12 @@
 // The routing API for switches and rating engines (JSON, under /api): one lookup, or a
-// batch of up to 1,000, with a bearer token. Its own scope: JSON bodies only, JSON errors
-// (never the HTML error pages), no session and no CSRF (the page plugins step aside for
-// /api, see shared/api-paths.ts). The OpenAPI document is generated from these routes'
-// schemas by @fastify/swagger and served at /api/openapi.json.
+// batch of up to 1,000, with a bearer token. A scope of its own beside the pages' (app.ts):
+// none of their hooks run here, so no session cookie is read or set and no CSRF token is
+// asked for; bodies are JSON only and every error is JSON (never an HTML page). The
+// OpenAPI document is generated from these routes' schemas by @fastify/swagger and served
+// at /api/openapi.json.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import swagger from "@fastify/swagger";
-import { apiPrefix } from "../../shared/api-paths.js";
+import compress from "@fastify/compress";
 import { apiTokenHash, isWellFormedApiToken } from "../api-tokens/api-token-secret.js";
 import { ApiRateLimits } from "./api-rate-limits.js";
 import { maxBatchNumbers, notANumberMessage, parseRouteNumber } from "./route-numbers.js";
@@ -23,6 +24,8 @@ declare module "fastify" {
   }
 }
 
+const apiPrefix = "/api";
+
 const reasonPhrases: Record<number, string> = {
   400: "Bad Request",
   401: "Unauthorized",
@@ -36,8 +39,13 @@ const reasonPhrases: Record<number, string> = {
   503: "Service Unavailable",
 };
 
+/** What every API answer carries: it is about a number's state now, and it is JSON only. */
+function apiHeaders(reply: FastifyReply): FastifyReply {
+  return reply.header("cache-control", "no-store").header("x-content-type-options", "nosniff");
+}
+
 function sendError(reply: FastifyReply, status: number, message: string) {
-  return reply.code(status).type("application/json; charset=utf-8").send({ statusCode: status, error: reasonPhrases[status] ?? "Error", message });
+  return apiHeaders(reply).code(status).type("application/json; charset=utf-8").send({ statusCode: status, error: reasonPhrases[status] ?? "Error", message });
 }
 
 /** Query parameters that mean someone put a token in the address, where logs keep it. */
@@ -85,9 +93,9 @@ export default async function routingRoutes(app: FastifyInstance) {
         reply.header("retry-after", String(outcome.retryAfterSeconds));
         return sendError(reply, 429, "This API token is over its lookups per second. Wait for the time in Retry-After, or ask for a higher limit.");
       case "answers": {
-        if (!single) return reply.code(200).send(outcome.answers);
+        if (!single) return apiHeaders(reply).code(200).send(outcome.answers);
         const only = outcome.answers[0]!;
-        return reply.code(only.reachable ? 200 : 404).send(only);
+        return apiHeaders(reply).code(only.reachable ? 200 : 404).send(only);
       }
     }
   };
@@ -109,6 +117,9 @@ export default async function routingRoutes(app: FastifyInstance) {
       });
       api.setNotFoundHandler((request, reply) => sendError(reply, 404, `There is no API route ${request.method} ${request.url.split("?")[0]}. The routes are listed in ${apiPrefix}/openapi.json.`));
       api.addHook("onRequest", takeBearerToken);
+      // A batch's answers (about 100 KB for 1,000 numbers) are worth compressing; a single
+      // answer (300 bytes) is not, and its route opts out of the hook altogether.
+      await api.register(compress, { global: true, threshold: 1024, encodings: ["gzip", "deflate"] });
 
       await api.register(swagger, schemas.openApiDocument);
       api.get("/openapi.json", { schema: { hide: true }, config: { apiPublic: true } }, async () => api.swagger());
@@ -117,7 +128,7 @@ export default async function routingRoutes(app: FastifyInstance) {
       // a JSON number is refused rather than coerced and every message names the value.
       const documentedOnly = () => () => true;
 
-      api.get<{ Params: { number: string } }>("/v1/route/:number", { schema: schemas.singleLookup, validatorCompiler: documentedOnly }, async (request, reply) => {
+      api.get<{ Params: { number: string } }>("/v1/route/:number", { schema: schemas.singleLookup, validatorCompiler: documentedOnly, compress: false }, async (request, reply) => {
         const number = parseRouteNumber(request.params.number);
         if (number === undefined) return sendError(reply, 400, notANumberMessage(request.params.number));
         const outcome = await lookUpRoutes(context, { tokenHash: request.apiTokenHash!, numbers: [number], clientAddress: request.ip });
