@@ -2,13 +2,16 @@
 // issue names, every refusal, and the OpenAPI document that describes it.
 import t, { type Test } from "tap";
 import { Validator } from "@seriousme/openapi-schema-validator";
+import { buildApp } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { createPrismaClient } from "../../src/db/prisma.js";
 import { buildTestApp, form } from "../helpers/app.js";
 import { makeApiToken, makeClientAccount, makeDids, makeOperator, makePackage, makeReseller, makeSubscription } from "../helpers/factories.js";
 import { listRoutes } from "../helpers/routes.js";
 
 t.test("routing API", async (t) => {
   // A default limit high enough for the batches below; the limit has its own test.
-  const { app, db, admin } = await buildTestApp(t, { apiRateLimit: 100_000 });
+  const { app, db, admin, url } = await buildTestApp(t, { apiRateLimit: 100_000 });
   const a = await makeReseller(db, "Reseller A");
   const b = await makeReseller(db, "Reseller B");
   const opA = await makeOperator(db, { name: "Operator A", resellerId: a.id });
@@ -231,6 +234,21 @@ t.test("routing API", async (t) => {
     const [did] = await makeDids(db, opA.id, ["380441000777"], { status: "active", clientAccountId: other.id });
     await db.did.update({ where: { id: did!.id }, data: { subscriptionId: ended.id } });
     t.same((await lookup("380441000777")).json(), { number: "380441000777", reachable: false, status: "active", reason: "subscription-not-in-force" });
+  });
+
+  t.test("a revoked token stops working at once on every instance", async (t) => {
+    // A second instance of the app on the same database, as behind a load balancer.
+    const otherDb = createPrismaClient(url, 2);
+    const other = await buildApp({ ...loadConfig({}), databaseUrl: url, apiRateLimit: 100_000 }, otherDb, { logger: false });
+    t.teardown(async () => {
+      await other.close();
+      await otherDb.$disconnect();
+    });
+    const token = await makeApiToken(db);
+    const ask = (instance: typeof app) => instance.inject({ url: "/api/v1/route/380441000003", headers: bearer(token.token) }).then((r) => r.statusCode);
+    t.same([await ask(app), await ask(other)], [404, 404], "both answer for the live token");
+    await db.apiToken.update({ where: { id: token.id }, data: { revokedAt: new Date() } });
+    t.same([await ask(app), await ask(other)], [401, 401], "both refuse it the moment it is revoked");
   });
 
   t.test("the token's last use is recorded", async (t) => {
