@@ -30,6 +30,7 @@ import resellerRoutes from "./modules/resellers/resellers.routes.js";
 import subscriptionRoutes from "./modules/subscriptions/subscriptions.routes.js";
 import assignmentRoutes from "./modules/assignments/assignments.routes.js";
 import userRoutes from "./modules/users/users.routes.js";
+import apiTokenRoutes from "./modules/api-tokens/api-tokens.routes.js";
 import type { Actor } from "./shared/actor.js";
 import { systemClock, type Clock } from "./shared/clock.js";
 import { parseFormEncoded } from "./shared/form-encoding.js";
@@ -155,6 +156,7 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   await app.register(subscriptionRoutes);
   await app.register(assignmentRoutes);
   await app.register(userRoutes);
+  await app.register(apiTokenRoutes);
   await app.register(auditRoutes);
   return app;
 }
