@@ -3,7 +3,7 @@
 // here fails the last test. Lists are checked to hold only rows in the visitor's scope.
 import t from "tap";
 import { buildTestApp, form, html, tableRows, text, type Browser } from "../helpers/app.js";
-import { makeClientAccount, makeDids, makeOperator, makeReseller, makeSubscription } from "../helpers/factories.js";
+import { makeApiToken, makeClientAccount, makeDids, makeOperator, makeReseller, makeSubscription } from "../helpers/factories.js";
 import { multipart } from "../helpers/multipart.js";
 
 type Who = "anonymous" | "admin" | "resellerA" | "resellerB" | "support";
@@ -94,6 +94,8 @@ t.test("access", async (t) => {
     t.notOk(html((await request("support", { url: "/resellers" })).body).querySelector("form[action='/resellers']"));
     t.notOk(html((await request("resellerA", { url: "/dids" })).body).querySelector('a[href="/users"]'), "only admins see Users");
     t.ok(html((await request("admin", { url: "/dids" })).body).querySelector('a[href="/users"]'));
+    t.notOk(html((await request("support", { url: "/dids" })).body).querySelector('a[href="/api-tokens"]'), "only admins see API tokens");
+    t.ok(html((await request("admin", { url: "/dids" })).body).querySelector('a[href="/api-tokens"]'));
   });
 
   t.test("creating numbers that another reseller holds tells neither the numbers nor whose", async (t) => {
@@ -226,6 +228,13 @@ t.test("access", async (t) => {
     { method: "GET", route: "/users/:id/edit", url: () => `/users/${supportUser.id}/edit`, expect: statuses(303, 200, 404, 404, 404) },
     { method: "POST", route: "/users/:id/edit", url: () => `/users/${supportUser.id}/edit`, body: () => ({ role: "support" }), expect: statuses(303, 303, 404, 404, 403) },
     { method: "POST", route: "/users/:id/password", url: () => `/users/${supportUser.id}/password`, body: () => ({ password: "too short" }), expect: statuses(303, 422, 404, 404, 403) },
+    // Admins only, like /users: a 404 for everyone else, and support's writes a 403 first.
+    { method: "GET", route: "/api-tokens", url: () => "/api-tokens", expect: statuses(303, 200, 404, 404, 404) },
+    { method: "GET", route: "/api-tokens/new", url: () => "/api-tokens/new", expect: statuses(303, 200, 404, 404, 404) },
+    // Not a redirect: the new token is shown in the answer, once.
+    { method: "POST", route: "/api-tokens/new", url: () => "/api-tokens/new", body: () => ({ name: `Token ${++serial}`, reseller: String(a.id) }), expect: statuses(303, 201, 404, 404, 403) },
+    { method: "GET", route: "/api-tokens/:id/revoke", url: async () => `/api-tokens/${(await makeApiToken(db)).id}/revoke`, expect: statuses(303, 200, 404, 404, 404) },
+    { method: "POST", route: "/api-tokens/:id/revoke", url: async () => `/api-tokens/${(await makeApiToken(db, { resellerId: a.id })).id}/revoke`, body: () => ({}), expect: statuses(303, 303, 404, 404, 403) },
     // Last: it ends the visitor's session.
     { method: "POST", route: "/signout", url: () => "/signout", body: () => ({}), expect: statuses(303, 303, 303, 303, 303) },
   ];
