@@ -31,6 +31,7 @@ import subscriptionRoutes from "./modules/subscriptions/subscriptions.routes.js"
 import assignmentRoutes from "./modules/assignments/assignments.routes.js";
 import userRoutes from "./modules/users/users.routes.js";
 import routingRoutes from "./modules/routing/routing.routes.js";
+import apiTokenRoutes from "./modules/api-tokens/api-tokens.routes.js";
 import type { Actor } from "./shared/actor.js";
 import { systemClock, type Clock } from "./shared/clock.js";
 import { parseFormEncoded } from "./shared/form-encoding.js";
@@ -166,6 +167,7 @@ async function pages(app: FastifyInstance, { config, db, clientErrorPages, fixed
   await app.register(subscriptionRoutes);
   await app.register(assignmentRoutes);
   await app.register(userRoutes);
+  await app.register(apiTokenRoutes);
   await app.register(auditRoutes);
 
 }

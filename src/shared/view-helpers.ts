@@ -31,6 +31,9 @@ const auditFieldLabels: Record<string, string> = {
   did_limit: "DID limit",
   allowed_tags: "Allowed tags",
   default_hold_days: "Default hold days",
+  rate_limit: "Rate limit",
+  allowed_networks: "Allowed addresses",
+  state: "State",
 };
 
 export const viewHelpers = {

@@ -3,7 +3,7 @@
 // here fails the last test. Lists are checked to hold only rows in the visitor's scope.
 import t from "tap";
 import { buildTestApp, form, html, tableRows, text, type Browser } from "../helpers/app.js";
-import { makeClientAccount, makeDids, makeOperator, makeReseller, makeSubscription } from "../helpers/factories.js";
+import { makeApiToken, makeClientAccount, makeDids, makeOperator, makeReseller, makeSubscription } from "../helpers/factories.js";
 import { multipart } from "../helpers/multipart.js";
 import { listRoutes } from "../helpers/routes.js";
 
@@ -95,6 +95,8 @@ t.test("access", async (t) => {
     t.notOk(html((await request("support", { url: "/resellers" })).body).querySelector("form[action='/resellers']"));
     t.notOk(html((await request("resellerA", { url: "/dids" })).body).querySelector('a[href="/users"]'), "only admins see Users");
     t.ok(html((await request("admin", { url: "/dids" })).body).querySelector('a[href="/users"]'));
+    t.notOk(html((await request("support", { url: "/dids" })).body).querySelector('a[href="/api-tokens"]'), "only admins see API tokens");
+    t.ok(html((await request("admin", { url: "/dids" })).body).querySelector('a[href="/api-tokens"]'));
   });
 
   t.test("creating numbers that another reseller holds tells neither the numbers nor whose", async (t) => {
@@ -231,6 +233,13 @@ t.test("access", async (t) => {
     { method: "GET", route: "/api/v1/route/:number", url: () => "/api/v1/route/380441000001", expect: statuses(401, 401, 401, 401, 401) },
     { method: "POST", route: "/api/v1/route", url: () => "/api/v1/route", body: () => ({ numbers: "380441000001" }), expect: statuses(401, 401, 401, 401, 401) },
     { method: "GET", route: "/api/openapi.json", url: () => "/api/openapi.json", expect: statuses(200, 200, 200, 200, 200) },
+    // Admins only, like /users: a 404 for everyone else, and support's writes a 403 first.
+    { method: "GET", route: "/api-tokens", url: () => "/api-tokens", expect: statuses(303, 200, 404, 404, 404) },
+    { method: "GET", route: "/api-tokens/new", url: () => "/api-tokens/new", expect: statuses(303, 200, 404, 404, 404) },
+    // Not a redirect: the new token is shown in the answer, once.
+    { method: "POST", route: "/api-tokens/new", url: () => "/api-tokens/new", body: () => ({ name: `Token ${++serial}`, reseller: String(a.id) }), expect: statuses(303, 201, 404, 404, 403) },
+    { method: "GET", route: "/api-tokens/:id/revoke", url: async () => `/api-tokens/${(await makeApiToken(db)).id}/revoke`, expect: statuses(303, 200, 404, 404, 404) },
+    { method: "POST", route: "/api-tokens/:id/revoke", url: async () => `/api-tokens/${(await makeApiToken(db, { resellerId: a.id })).id}/revoke`, body: () => ({}), expect: statuses(303, 303, 404, 404, 403) },
     // Last: it ends the visitor's session.
     { method: "POST", route: "/signout", url: () => "/signout", body: () => ({}), expect: statuses(303, 303, 303, 303, 303) },
   ];

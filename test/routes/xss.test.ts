@@ -1,5 +1,5 @@
-// XSS: hostile text in every field the app keeps (reseller, operator, client, account and
-// package names, package tags, DID tag and notes), and in every input it echoes back (searches, forms refused
+// XSS: hostile text in every field the app keeps (reseller, operator, client, account,
+// package and API token names, package tags, DID tag and notes), and in every input it echoes back (searches, forms refused
 // with a 422, IDs quoted on error pages, return URLs), is rendered inert on every page and
 // htmx fragment where it appears, for an admin and for a reseller's user.
 //
@@ -55,6 +55,10 @@ interface Hostile {
   operatorFlash: string;
   packageFlash: string;
   clientFlash: string;
+  /** An active API token named p, of this reseller; and one named "p old", revoked through the form. */
+  apiTokenId: number;
+  revokedApiTokenId: number;
+  apiTokenFlash: string;
 }
 
 type Who = "admin" | "reseller" | "anonymous";
@@ -83,6 +87,8 @@ interface Case {
 }
 
 const enc = encodeURIComponent;
+/** New token names differ per request: an active token's name is taken. */
+let tokenSerial = 0;
 const edit = (s: Hostile, id: number, fields: Record<string, string>) => ({
   operator: String(s.operatorId), status: id === s.assignedId ? "active" : "in_stock", after_hold: "in_stock", hold_days: "0", ...fields,
 });
@@ -203,6 +209,20 @@ const cases: Case[] = [
   { page: "POST /users/new → 422, username refused",
     request: (s) => ({ method: "POST", url: "/users/new", fields: { username: s.p, role: "reseller", reseller: String(s.resellerId), password: "a long enough password" } }),
     status: 422, shows: ["#u-username"], check: (t, doc) => t.ok(doc.querySelector("#username-error"), "the username is refused at its field") },
+
+  // API tokens (admins only): names, and their reseller's name.
+  { page: "GET /api-tokens", fragment: true, request: () => ({ url: "/api-tokens" }), status: 200, shows: ["table.list td:nth-child(1)", "table.list td:nth-child(3)", "table.list td:nth-child(9) a"] },
+  { page: "GET /api-tokens, flash after revoking a token", request: (s) => ({ url: "/api-tokens", headers: { cookie: s.apiTokenFlash } }), status: 200, shows: [".flash"] },
+  { page: "GET /api-tokens/new, reseller choices", fragment: true, request: () => ({ url: "/api-tokens/new" }), status: 200, shows: ["#t-reseller option"] },
+  { page: "POST /api-tokens/new → 422, name taken", fragment: true, request: (s) => ({ method: "POST", url: "/api-tokens/new", fields: { name: s.p, reseller: String(s.resellerId) } }), status: 422, shows: ["#t-name", "#name-error", "#t-reseller option"] },
+  { page: "POST /api-tokens/new → 422, limit and addresses echoed", fragment: true,
+    request: (s) => ({ method: "POST", url: "/api-tokens/new", fields: { name: "", rate_limit: s.p, allowed_networks: s.p } }), status: 422, shows: ["#t-rate-limit", "#rate_limit-error", "#t-networks"] },
+  { page: "POST /api-tokens/new → 201, the token shown once", fragment: true,
+    request: (s) => ({ method: "POST", url: "/api-tokens/new", fields: { name: `${s.p} ${++tokenSerial}`, reseller: String(s.resellerId) } }), status: 201, shows: ['label[for="t-token"]', ".notice"] },
+  { page: "GET /api-tokens/:id/revoke", fragment: true, request: (s) => ({ url: `/api-tokens/${s.apiTokenId}/revoke` }), status: 200, shows: ["strong", "p"] },
+  { page: "POST /api-tokens/:id/revoke, revoked before → 409", fragment: true, request: (s) => ({ method: "POST", url: `/api-tokens/${s.revokedApiTokenId}/revoke`, fields: {} }), status: 409, shows: ['[role="alert"]'] },
+  { page: "GET /api-tokens/<payload>/revoke → 400", fragment: true, request: (s) => ({ url: `/api-tokens/${enc(s.p)}/revoke` }), status: 400, shows: [".error-box p, .modal p"] },
+  { page: "GET /audit?type=api_token", request: () => ({ url: "/audit?type=api_token" }), status: 200, shows: ["table.list td:nth-child(4)", "table.list td:nth-child(5)"] },
 
   // Searches echoed into their forms (and into the sort and pager links).
   { page: "GET /dids?tag=…", fragment: true, request: (s) => ({ url: `/dids?tag=${enc(s.p)}` }), status: 200, shows: ["#s-tag"],
@@ -334,7 +354,12 @@ t.test("hostile text is inert wherever it appears", async (t) => {
 
     const browser = await signInAs({ role: "reseller", resellerId: reseller.id, username: `reseller-${name}` });
     const user = await db.user.findUniqueOrThrow({ where: { username: `reseller-${name}` } });
-    sets.set(name, { ...hostile, resellerUserId: user.id, reseller: browser, resellerFlash, operatorFlash, packageFlash, clientFlash });
+    expectStatus(await post("/api-tokens/new", { name: p, reseller: String(reseller.id) }), 201, `creating API token ${p}`);
+    expectStatus(await post("/api-tokens/new", { name: `${p} old`, reseller: String(reseller.id) }), 201, `creating API token ${p} old`);
+    const apiToken = await db.apiToken.findFirstOrThrow({ where: { name: p } });
+    const revokedApiToken = await db.apiToken.findFirstOrThrow({ where: { name: `${p} old` } });
+    const apiTokenFlash = flashOf(expectStatus(await post(`/api-tokens/${revokedApiToken.id}/revoke`, {}), 303, `revoking API token ${p} old`));
+    sets.set(name, { ...hostile, resellerUserId: user.id, reseller: browser, resellerFlash, operatorFlash, packageFlash, clientFlash, apiTokenId: apiToken.id, revokedApiTokenId: revokedApiToken.id, apiTokenFlash });
   }
 
   for (const c of cases) {

@@ -37,6 +37,7 @@ export const objectTypeLabels: Record<AuditObjectType, string> = {
   account: "Client account",
   package: "Package",
   subscription: "Subscription",
+  api_token: "API token",
 };
 export const actionLabels: Record<AuditAction, string> = {
   create: "Created",
@@ -58,6 +59,7 @@ export const actionLabels: Record<AuditAction, string> = {
   deactivate: "Deactivated",
   reactivate: "Reactivated",
   hold_end: "Hold ended",
+  revoke: "Revoked",
 };
 export { auditActions, auditObjectTypes };
 

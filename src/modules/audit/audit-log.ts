@@ -10,7 +10,7 @@ import { Prisma } from "../../generated/prisma/client.js";
 import type { DbOrTx } from "../../db/prisma.js";
 import type { Caller } from "../../shared/actor.js";
 
-export const auditObjectTypes = ["did", "operator", "reseller", "user", "import", "client", "account", "package", "subscription"] as const;
+export const auditObjectTypes = ["did", "operator", "reseller", "user", "import", "client", "account", "package", "subscription", "api_token"] as const;
 export type AuditObjectType = (typeof auditObjectTypes)[number];
 
 export const auditActions = [
@@ -33,6 +33,7 @@ export const auditActions = [
   "deactivate",
   "reactivate",
   "hold_end",
+  "revoke",
 ] as const;
 export type AuditAction = (typeof auditActions)[number];
 
