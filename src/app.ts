@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import compress from "@fastify/compress";
 import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
+import pino from "pino";
 import type { AppConfig } from "./config.js";
 import { pingDatabase, type Db } from "./db/prisma.js";
 import { jobHandlers } from "./jobs/job-handlers.js";
@@ -95,11 +96,16 @@ function jobsOf(app: FastifyInstance, config: AppConfig, db: Db, runJobs: boolea
 
 export async function buildApp(config: AppConfig, db: Db, options: BuildOptions = {}) {
   const clientErrorPages = new ClientErrorPages();
+  // Log lines go to stdout in batches of up to 4 KB, at least once a second, rather than
+  // one write per line: a system call per request cost the routing API a tenth of its
+  // throughput.
+  const logStream = options.logger === undefined ? pino.destination({ dest: 1, sync: false, minLength: 4096 }) : undefined;
   const app = Fastify({
     logger: options.logger ?? {
       level: config.logLevel,
       // Belt and braces: nothing we log carries these, and nothing ever should.
-      redact: ["req.headers.cookie", 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]', "password"],
+      redact: ["req.headers.cookie", 'req.headers["x-csrf-token"]', 'res.headers["set-cookie"]', "password", "req.headers.authorization"],
+      stream: logStream,
     },
     // One line per request, written by plugins/request-log.ts with the user in it.
     logController: new LogController({ disableRequestLogging: true }),
@@ -117,6 +123,14 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
     // A number is the count of proxies in front: trust that many hops from our side.
     trustProxy: typeof config.trustProxy === "number" ? trustHops(config.trustProxy) : config.trustProxy,
   });
+  if (logStream) {
+    const flushing = setInterval(() => logStream.flush(), 1000);
+    flushing.unref();
+    app.addHook("onClose", async () => {
+      clearInterval(flushing);
+      logStream.flushSync();
+    });
+  }
   app.decorate("db", db);
   app.decorate("config", config);
   const clock = options.clock ?? systemClock;
@@ -169,5 +183,4 @@ async function pages(app: FastifyInstance, { config, db, clientErrorPages, fixed
   await app.register(userRoutes);
   await app.register(apiTokenRoutes);
   await app.register(auditRoutes);
-
 }

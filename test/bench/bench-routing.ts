@@ -26,7 +26,7 @@ interface Context {
 const connections = 20;
 const warmupSeconds = 3;
 const measureSeconds = 10;
-const rounds = 2;
+const rounds = 3;
 const batchSize = 1000;
 const batchRequests = 100;
 const batchWarmups = 20;
