@@ -1,5 +1,6 @@
 // The routing API part of `npm run bench`: the app as `npm start` runs it (its own process,
-// request log on), loaded by autocannon with 20 connections asking for random numbers
+// request log on), loaded by autocannon (in a process of its own: routing-load.ts) with 20
+// connections asking for random numbers
 // (active, not active and not in the inventory), against a bare Fastify server answering
 // the same lookup with one prepared pg query and no token (bare-route-server.ts) in the same
 // run: that server is this stack's limit on this machine. Then the batch form, 1,000
@@ -7,7 +8,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
-import autocannon from "autocannon";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import pg from "pg";
 import { projectRoot } from "../../src/paths.js";
 import { newApiToken } from "../../src/modules/api-tokens/api-token-secret.js";
@@ -87,22 +89,19 @@ interface LoadResult {
   failures: number;
 }
 
-async function load(base: string, pathOf: () => string, headers: Record<string, string>, seconds: number): Promise<LoadResult> {
-  const result = await autocannon({
-    url: base,
-    connections,
-    duration: seconds,
-    headers,
-    requests: [{ method: "GET", setupRequest: (request) => ({ ...request, path: pathOf() }) }],
+/** One load run, from a process of its own (routing-load.ts). */
+function load(url: string, pathPrefix: string, numbersFile: string, headers: Record<string, string>): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const options = JSON.stringify({ url, pathPrefix, numbersFile, headers, connections, warmupSeconds, seconds: measureSeconds });
+    const child = spawn(process.execPath, [path.join(projectRoot, "dist/test/bench/routing-load.js"), options], { stdio: ["ignore", "pipe", "inherit"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      if (code !== 0) return reject(new Error(`the load generator exited with code ${code}`));
+      resolve(JSON.parse(output.trim().split("\n").pop()!) as LoadResult);
+    });
   });
-  const answered = Object.entries(result.statusCodeStats ?? {}).reduce((sum, [code, stat]) => (code === "200" || code === "404" ? sum + Number(stat.count) : sum), 0);
-  return {
-    perSecond: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    requests: result.requests.total,
-    failures: result.requests.total - answered + result.errors + result.timeouts,
-  };
 }
 
 export async function benchRouting(context: Context): Promise<RoutingFigures> {
@@ -113,6 +112,8 @@ export async function benchRouting(context: Context): Promise<RoutingFigures> {
   const absent = Array.from({ length: 1000 }, (_, i) => `999${String(i).padStart(9, "0")}`);
   const pool = [...active, ...other, ...absent];
   const pick = () => pool[Math.floor(Math.random() * pool.length)]!;
+  const numbersFile = path.join(await mkdtemp(path.join(os.tmpdir(), "did-bench-")), "numbers.txt");
+  await writeFile(numbersFile, pool.join("\n"));
 
   const secret = newApiToken();
   const tokenId = (
@@ -138,10 +139,8 @@ export async function benchRouting(context: Context): Promise<RoutingFigures> {
     const bareRuns: LoadResult[] = [];
     const appRuns: LoadResult[] = [];
     for (let round = 0; round < rounds; round++) {
-      await load(bareBase, () => `/route/${pick()}`, {}, warmupSeconds);
-      bareRuns.push(await load(bareBase, () => `/route/${pick()}`, {}, measureSeconds));
-      await load(appBase, () => `/api/v1/route/${pick()}`, auth, warmupSeconds);
-      appRuns.push(await load(appBase, () => `/api/v1/route/${pick()}`, auth, measureSeconds));
+      bareRuns.push(await load(bareBase, "/route/", numbersFile, {}));
+      appRuns.push(await load(appBase, "/api/v1/route/", numbersFile, auth));
       log(`round ${round + 1}: bare ${thousands(bareRuns[round]!.perSecond)}/s, app ${thousands(appRuns[round]!.perSecond)}/s (p99 ${appRuns[round]!.p99} ms)`);
     }
     // Each side's better round: a shared machine's noise only ever slows a round down.
@@ -189,5 +188,6 @@ export async function benchRouting(context: Context): Promise<RoutingFigures> {
   } finally {
     await Promise.all([stop(app), stop(bare)]);
     await client.query("DELETE FROM api_token WHERE id = $1", [tokenId]);
+    await rm(path.dirname(numbersFile), { recursive: true, force: true });
   }
 }

@@ -552,6 +552,10 @@ async function main() {
         `sign-in median ${ms(median(auth.signInTimes))} ms`,
     );
 
+    // The routing API, in server processes of its own (the in-process apps stay idle
+    // meanwhile), before the parts that write: their vacuum work would share the machine.
+    const routingFigures = await benchRouting({ databaseUrl: database.url, client, log });
+
     // Creating a 100,000-number range through the form, then removing it again.
     const low = BigInt(`${benchRangePrefix}000000`);
     const high = low + 99_999n;
@@ -588,8 +592,6 @@ async function main() {
     const operatorNames = (await client.query<{ name: string }>("SELECT name FROM operator GROUP BY name HAVING count(*) = 1 ORDER BY name LIMIT 5")).rows.map((r) => r.name);
     const importFigures = await benchImport({ base, cookie, csrfToken, client, operatorNames, rangePrefix: benchRangePrefix, log });
     const clientFigures = await benchClientsPart({ base, cookie, csrfToken, client, db: prisma, requests: args.requests, log });
-    // The routing API runs its own server processes: the in-process apps stay idle meanwhile.
-    const routingFigures = await benchRouting({ databaseUrl: database.url, client, log });
 
     // Machine and server facts.
     const version = (await client.query<{ server_version: string }>("SHOW server_version")).rows[0]!.server_version;

@@ -8,8 +8,10 @@ export interface TokenRow {
   tokenId: number;
   tokenResellerId: number | null;
   rateLimit: number | null;
+  /** Null when the token may be used from any address. */
   allowedNetworks: string[] | null;
-  lastUsedAt: Date | null;
+  /** Epoch milliseconds. */
+  lastUsedMs: number | null;
 }
 
 export interface NumberRow {
@@ -32,11 +34,12 @@ export interface NumberRow {
 // One row per number found, or one row of nulls when none is: so a valid token always
 // gives at least one row, and an unknown or revoked one gives none. The subscription's
 // days are compared with the app's day ($3), not the database's, like the rest of the
-// lifecycle (tests move the app's clock).
+// lifecycle (tests move the app's clock). The token's columns come in the forms cheapest
+// to read on every request: its last use as a number, its networks as null when empty.
 function lookupSql(numberCondition: string): string {
   return `
 SELECT t.id AS "tokenId", t.reseller_id AS "tokenResellerId", t.rate_limit AS "rateLimit",
-       t.allowed_networks AS "allowedNetworks", t.last_used_at AS "lastUsedAt", r.*
+       NULLIF(t.allowed_networks, '{}') AS "allowedNetworks", (extract(epoch FROM t.last_used_at) * 1000)::float8 AS "lastUsedMs", r.*
 FROM api_token t
 LEFT JOIN LATERAL (
   SELECT d.number, d.status::text AS status,
@@ -73,7 +76,7 @@ export async function lookUpNumbers(db: Db, tokenHash: string, numbers: string[]
       : await hotPathQuery<LookupRow>(db, batchSql, [tokenHash, numbers, today], "route-lookup-batch");
   const first = rows[0];
   if (!first) return undefined;
-  const token: TokenRow = { tokenId: first.tokenId, tokenResellerId: first.tokenResellerId, rateLimit: first.rateLimit, allowedNetworks: first.allowedNetworks, lastUsedAt: first.lastUsedAt };
+  const token: TokenRow = { tokenId: first.tokenId, tokenResellerId: first.tokenResellerId, rateLimit: first.rateLimit, allowedNetworks: first.allowedNetworks, lastUsedMs: first.lastUsedMs };
   return { token, found: rows.filter((row): row is TokenRow & NumberRow => row.number !== null) };
 }
 

@@ -113,7 +113,7 @@ export async function lookUpRoutes(context: RoutingContext, command: RouteLookup
  */
 function touchToken(context: RoutingContext, token: repo.TokenRow): void {
   const now = Date.now();
-  const last = Math.max(context.touchedAt.get(token.tokenId) ?? 0, token.lastUsedAt?.getTime() ?? 0);
+  const last = Math.max(context.touchedAt.get(token.tokenId) ?? 0, token.lastUsedMs ?? 0);
   if (now - last < touchIntervalMs) return;
   context.touchedAt.set(token.tokenId, now);
   repo.touchToken(context.db, token.tokenId).catch((error: unknown) => {
