@@ -98,8 +98,8 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   const clientErrorPages = new ClientErrorPages();
   // Log lines go to stdout in batches of up to 4 KB, at least once a second, rather than
   // one write per line: a system call per request cost the routing API a tenth of its
-  // throughput.
-  const logStream = options.logger === undefined ? pino.destination({ dest: 1, sync: false, minLength: 4096 }) : undefined;
+  // throughput. If stdout stalls, lines past 16 MB are dropped rather than held in memory.
+  const logStream = options.logger === undefined ? pino.destination({ dest: 1, sync: false, minLength: 4096, maxLength: 16 * 1024 * 1024, periodicFlush: 1000 }) : undefined;
   const app = Fastify({
     logger: options.logger ?? {
       level: config.logLevel,
@@ -123,14 +123,8 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
     // A number is the count of proxies in front: trust that many hops from our side.
     trustProxy: typeof config.trustProxy === "number" ? trustHops(config.trustProxy) : config.trustProxy,
   });
-  if (logStream) {
-    const flushing = setInterval(() => logStream.flush(), 1000);
-    flushing.unref();
-    app.addHook("onClose", async () => {
-      clearInterval(flushing);
-      logStream.flushSync();
-    });
-  }
+  // After the job worker's last line (its onClose hook runs first).
+  if (logStream) app.addHook("onClose", async () => logStream.flushSync());
   app.decorate("db", db);
   app.decorate("config", config);
   const clock = options.clock ?? systemClock;

@@ -62,10 +62,14 @@ export class ClientErrorPages {
     if (error.code === "ECONNRESET" || socket.destroyed) return;
     const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
     const reason = { 400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large" }[status];
-    const body = Buffer.from(this.pages.get(status) ?? `<!doctype html><title>${clientMessages[status]!.title}</title><h1>${clientMessages[status]!.title}</h1><p>${clientMessages[status]!.message}</p>`);
+    // The JSON API's callers get JSON, in its error shape, as from its own routes.
+    const api = /^[A-Z]+ \/api(?:[/?]|$| )/.test((error as { rawPacket?: Buffer }).rawPacket?.subarray(0, 200).toString("latin1") ?? "");
+    const body = api
+      ? Buffer.from(JSON.stringify({ statusCode: status, error: reason, message: clientMessages[status]!.message }))
+      : Buffer.from(this.pages.get(status) ?? `<!doctype html><title>${clientMessages[status]!.title}</title><h1>${clientMessages[status]!.title}</h1><p>${clientMessages[status]!.message}</p>`);
     if (socket.writable) {
       socket.write(
-        `HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: ${body.length}\r\n` +
+        `HTTP/1.1 ${status} ${reason}\r\nContent-Type: ${api ? "application/json" : "text/html"}; charset=utf-8\r\nContent-Length: ${body.length}\r\n` +
           "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nContent-Security-Policy: default-src 'self'; frame-ancestors 'none'\r\nConnection: close\r\n\r\n",
       );
       socket.write(body);

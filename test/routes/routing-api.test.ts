@@ -1,5 +1,6 @@
 // The routing API as a switch uses it: JSON in and out, a bearer token, every answer the
 // issue names, every refusal, and the OpenAPI document that describes it.
+import http from "node:http";
 import t, { type Test } from "tap";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { buildApp } from "../../src/app.js";
@@ -101,7 +102,7 @@ t.test("routing API", async (t) => {
     t.equal(gone.statusCode, 401, "a revoked token");
     t.match(gone.json().message, /unknown or has been revoked/);
 
-    for (const query of [`token=${everyReseller.token}`, `access_token=${everyReseller.token}`, `api_key=x`, `x=${everyReseller.token}`]) {
+    for (const query of [`token=${everyReseller.token}`, `access_token=${everyReseller.token}`, `api_key=x`, `x=${everyReseller.token}`, `x=${everyReseller.token.replace("_", "%5F")}`]) {
       const res = await app.inject({ url: `/api/v1/route/380441000001?${query}`, headers: bearer(everyReseller.token) });
       t.equal(res.statusCode, 400, `a token in the query string is refused (${query.slice(0, 12)})`);
       t.match(res.json().message, /never in the address/);
@@ -145,6 +146,10 @@ t.test("routing API", async (t) => {
     const big = await batch({ numbers: ["380441000001", "380441000002", "380441000003"] }, limited.token);
     t.equal(big.statusCode, 200, "a second later it answers again: a batch as large as the limit passes in an idle second");
     t.equal((await lookup("380441000003", limited.token)).statusCode, 429, "and spends the second");
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const tooBig = await batch({ numbers: ["380441000001", "380441000002", "380441000003", "380441000004"] }, limited.token);
+    t.equal(tooBig.statusCode, 429, "a batch larger than the limit never passes: each number counts");
+    t.match(tooBig.json().message, /split it/);
   });
 
   t.test("the batch form", async (t) => {
@@ -179,6 +184,7 @@ t.test("routing API", async (t) => {
       [{ numbers: "380441000001" }, /"numbers" array/],
       [{ numbers: [380441000001] }, /numbers\[0\]: a number is not a number/],
       [{ numbers: ["380441000001", "abc", null] }, /numbers\[1\]: "abc" is not a number.*numbers\[2\]: a null/],
+      [{ numbers: ["380441000001"], token: "x" }, /Unknown field "token"/],
     ];
     for (const [payload, message] of bad) {
       const answer = await batch(payload);
@@ -228,12 +234,41 @@ t.test("routing API", async (t) => {
     t.equal((await lookup("380441000001")).statusCode, 200, "and routable again when it is reactivated");
   });
 
-  t.test("an active number whose subscription ended today is not routed before the scheduler runs", async (t) => {
-    const other = await makeClientAccount(db, a.id);
-    const ended = await makeSubscription(db, other.clientId, pkg, { startDate: "2020-01-01", endDate: "2021-01-01" });
-    const [did] = await makeDids(db, opA.id, ["380441000777"], { status: "active", clientAccountId: other.id });
-    await db.did.update({ where: { id: did!.id }, data: { subscriptionId: ended.id } });
-    t.same((await lookup("380441000777")).json(), { number: "380441000777", reachable: false, status: "active", reason: "subscription-not-in-force" });
+  t.test("an active number is routed only while its subscription is in force (before the scheduler catches up)", async (t) => {
+    const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+    const cases: [string, { startDate?: string; endDate?: string; active?: boolean }, number][] = [
+      ["380441000771", { startDate: day(-10), endDate: day(0) }, 200],
+      ["380441000772", { startDate: day(-10), endDate: day(-1) }, 404],
+      ["380441000773", { startDate: day(1) }, 404],
+      ["380441000774", { active: false }, 404],
+    ];
+    for (const [number, dates, status] of cases) {
+      const other = await makeClientAccount(db, a.id);
+      const subscribed = await makeSubscription(db, other.clientId, pkg, dates);
+      const [did] = await makeDids(db, opA.id, [number], { status: "active", clientAccountId: other.id });
+      await db.did.update({ where: { id: did!.id }, data: { subscriptionId: subscribed.id } });
+      const res = await lookup(number);
+      t.equal(res.statusCode, status, `${number}: ${JSON.stringify(dates)}`);
+      if (status === 404) t.same(res.json(), { number, reachable: false, status: "active", reason: "subscription-not-in-force" });
+    }
+  });
+
+  t.test("unknown tokens are limited per client address", async (t) => {
+    const guess = (i: number, remoteAddress: string) => lookup("380441000001", `didtok_${String(i).padStart(43, "B")}`, { remoteAddress });
+    for (let i = 0; i < 60; i++) t.equal((await guess(i, "198.51.100.9")).statusCode, 401);
+    const cooled = await guess(60, "198.51.100.9");
+    t.equal(cooled.statusCode, 429, "the 61st unknown token in a minute from one address");
+    t.ok(Number(cooled.headers["retry-after"]) >= 1);
+    t.match(cooled.json().message, /Too many unknown or revoked API tokens/);
+    t.equal((await guess(61, "198.51.100.10")).statusCode, 401, "another address is not affected");
+  });
+
+  t.test("a token revoked on the API tokens page stops working", async (t) => {
+    const token = await makeApiToken(db);
+    t.equal((await lookup("380441000001", token.token)).statusCode, 200);
+    const revokedThere = await admin.inject({ method: "POST", url: `/api-tokens/${token.id}/revoke`, ...form({ _csrf: admin.csrfToken }) });
+    t.equal(revokedThere.statusCode, 303);
+    t.equal((await lookup("380441000001", token.token)).statusCode, 401);
   });
 
   t.test("a revoked token stops working at once on every instance", async (t) => {
@@ -281,4 +316,25 @@ t.test("routing API", async (t) => {
     const single = document.paths["/api/v1/route/{number}"].get;
     t.same(Object.keys(single.responses).sort(), ["200", "400", "401", "403", "404", "429"]);
   });
+});
+
+t.test("a request the HTTP parser refuses gets JSON under /api, and a page elsewhere", async (t) => {
+  const { app } = await buildTestApp(t);
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  const { port } = app.server.address() as { port: number };
+  const get = (path: string) =>
+    new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+      const req = http.get({ host: "127.0.0.1", port, path }, (res) => {
+        let body = "";
+        res.on("data", (c) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode!, type: String(res.headers["content-type"]), body }));
+      });
+      req.on("error", reject);
+    });
+  const api = await get(`/api/v1/route/${"1".repeat(20_000)}`);
+  t.equal(api.status, 431);
+  t.match(api.type, /application\/json/);
+  t.match(JSON.parse(api.body), { statusCode: 431, error: "Request Header Fields Too Large" });
+  const page = await get(`/apis?x=${"1".repeat(20_000)}`);
+  t.match(page.type, /text\/html/, "not for /apis");
 });

@@ -51,6 +51,8 @@ function sendError(reply: FastifyReply, status: number, message: string) {
 /** Query parameters that mean someone put a token in the address, where logs keep it. */
 const tokenParameters = /(?:^|[?&])(?:token|access_token|api_key|apikey|key|bearer)=/i;
 const bearer = /^Bearer +(\S+) *$/i;
+/** A token pasted into the address, its "_" encoded or not. */
+const tokenInPath = /didtok(?:_|%5f)/i;
 
 function refuseUnauthorized(reply: FastifyReply, message: string, invalid: boolean) {
   reply.header("www-authenticate", invalid ? 'Bearer realm="did-inventory", error="invalid_token"' : 'Bearer realm="did-inventory"');
@@ -60,7 +62,7 @@ function refuseUnauthorized(reply: FastifyReply, message: string, invalid: boole
 /** Checks what can be checked without the database: where the token is and its shape. */
 async function takeBearerToken(request: FastifyRequest, reply: FastifyReply) {
   const query = request.url.indexOf("?");
-  if ((query >= 0 && tokenParameters.test(request.url.slice(query))) || request.url.includes("didtok_")) {
+  if ((query >= 0 && tokenParameters.test(request.url.slice(query))) || tokenInPath.test(request.url)) {
     return sendError(reply, 400, "API tokens go in the Authorization header (Bearer), never in the address: addresses are kept in logs and browser histories. If a real token was sent this way, revoke it on the API tokens page.");
   }
   if (request.routeOptions.config?.apiPublic) return;
@@ -91,7 +93,10 @@ export default async function routingRoutes(app: FastifyInstance) {
         return sendError(reply, 403, `This API token may not be used from ${request.ip}: its allowed addresses do not include it.`);
       case "rate-limited":
         reply.header("retry-after", String(outcome.retryAfterSeconds));
-        return sendError(reply, 429, "This API token is over its lookups per second. Wait for the time in Retry-After, or ask for a higher limit.");
+        return sendError(reply, 429, "This API token is over its lookups per second (a batch counts each number; one larger than the limit never passes: split it). Wait for the time in Retry-After, or ask for a higher limit.");
+      case "too-many-unknown-tokens":
+        reply.header("retry-after", String(outcome.retryAfterSeconds));
+        return sendError(reply, 429, "Too many unknown or revoked API tokens from this address. Wait for the time in Retry-After, then use a token from the API tokens page.");
       case "answers": {
         if (!single) return apiHeaders(reply).code(200).send(outcome.answers);
         const only = outcome.answers[0]!;
@@ -150,6 +155,8 @@ export default async function routingRoutes(app: FastifyInstance) {
 function parseBatch(body: unknown): string[] | string {
   const numbers = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as { numbers?: unknown }).numbers : undefined;
   if (!Array.isArray(numbers)) return 'Send a JSON object with a "numbers" array: {"numbers": ["15551230001", "+380441234567"]}.';
+  const unknown = Object.keys(body as object).find((key) => key !== "numbers");
+  if (unknown !== undefined) return `Unknown field ${JSON.stringify(unknown.slice(0, 40))}: the body holds only "numbers".`;
   if (numbers.length === 0) return 'The "numbers" array is empty: give at least one number.';
   if (numbers.length > maxBatchNumbers) return `At most ${maxBatchNumbers.toLocaleString("en-US")} numbers in one request (this one has ${numbers.length.toLocaleString("en-US")}): split it.`;
   const parsed: string[] = [];

@@ -29,7 +29,8 @@ export type RouteLookupOutcome =
   | { kind: "answers"; answers: RouteAnswer[] }
   | { kind: "unknown-token" }
   | { kind: "address-not-allowed" }
-  | { kind: "rate-limited"; retryAfterSeconds: number };
+  | { kind: "rate-limited"; retryAfterSeconds: number }
+  | { kind: "too-many-unknown-tokens"; retryAfterSeconds: number };
 
 /** How often one instance writes a token's "last used": its list shows it to the minute. */
 const touchIntervalMs = 60_000;
@@ -93,11 +94,16 @@ export function addressAllowed(address: string, networks: string[] | null): bool
 }
 
 export async function lookUpRoutes(context: RoutingContext, command: RouteLookupCommand): Promise<RouteLookupOutcome> {
+  const cooling = await context.limits.unknownTokensAllowed(command.clientAddress);
+  if (cooling !== undefined) return { kind: "too-many-unknown-tokens", retryAfterSeconds: cooling };
   const wait = await context.limits.take(command.tokenHash, command.numbers.length);
   if (wait !== undefined) return { kind: "rate-limited", retryAfterSeconds: wait };
   const distinct = [...new Set(command.numbers)];
   const result = await repo.lookUpNumbers(context.db, command.tokenHash, distinct, utcDay(context.clock.now()));
-  if (!result) return { kind: "unknown-token" };
+  if (!result) {
+    await context.limits.unknownTokenFrom(command.clientAddress);
+    return { kind: "unknown-token" };
+  }
   const { token, found } = result;
   context.limits.learn(command.tokenHash, token.rateLimit);
   if (!addressAllowed(command.clientAddress, token.allowedNetworks)) return { kind: "address-not-allowed" };
