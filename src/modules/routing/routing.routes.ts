@@ -4,6 +4,7 @@
 // asked for; bodies are JSON only and every error is JSON (never an HTML page). The
 // OpenAPI document is generated from these routes' schemas by @fastify/swagger and served
 // at /api/openapi.json.
+import { STATUS_CODES } from "node:http";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import swagger from "@fastify/swagger";
 import compress from "@fastify/compress";
@@ -26,26 +27,13 @@ declare module "fastify" {
 
 const apiPrefix = "/api";
 
-const reasonPhrases: Record<number, string> = {
-  400: "Bad Request",
-  401: "Unauthorized",
-  403: "Forbidden",
-  404: "Not Found",
-  405: "Method Not Allowed",
-  413: "Payload Too Large",
-  415: "Unsupported Media Type",
-  429: "Too Many Requests",
-  500: "Internal Server Error",
-  503: "Service Unavailable",
-};
-
 /** What every API answer carries: it is about a number's state now, and it is JSON only. */
 function apiHeaders(reply: FastifyReply): FastifyReply {
   return reply.header("cache-control", "no-store").header("x-content-type-options", "nosniff");
 }
 
 function sendError(reply: FastifyReply, status: number, message: string) {
-  return apiHeaders(reply).code(status).type("application/json; charset=utf-8").send({ statusCode: status, error: reasonPhrases[status] ?? "Error", message });
+  return apiHeaders(reply).code(status).type("application/json; charset=utf-8").send({ statusCode: status, error: STATUS_CODES[status] ?? "Error", message });
 }
 
 /** Query parameters that mean someone put a token in the address, where logs keep it. */
