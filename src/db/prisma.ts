@@ -22,6 +22,13 @@ export function createPrismaClient(connectionString: string, poolSize = 10): Pri
   return client;
 }
 
+/** The connection pool under a client made by createPrismaClient (shared counters, metrics). */
+export function poolOf(db: Db): pg.Pool {
+  const pool = pools.get(db);
+  if (!pool) throw new Error("poolOf needs a client made by createPrismaClient");
+  return pool;
+}
+
 /** The database a client made by createPrismaClient talks to, for a pool of another kind on it. */
 export function connectionStringOf(db: Db): string {
   const connectionString = connectionStrings.get(db);

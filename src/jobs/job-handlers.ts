@@ -2,6 +2,7 @@
 // is started with (app.ts): the session purge, the hold scheduler and the background
 // steps of imports.
 import type { AppConfig } from "../config.js";
+import { deleteExpiredCounters } from "../db/shared-counters.js";
 import { purgeExpiredSessions, type SessionPolicy } from "../modules/auth/auth.service.js";
 import { holdScheduler } from "../modules/assignments/hold-scheduler.jobs.js";
 import { importJobHandlers } from "../modules/imports/imports.jobs.js";
@@ -17,8 +18,9 @@ export function jobHandlers(config: AppConfig, clock: Clock = systemClock): Reco
 }
 
 /**
- * Hourly. Expired sessions are refused when used: this only keeps the table small, so
- * running it twice, or once more after an interruption, does no harm.
+ * Hourly. Expired sessions are refused when used, and expired rate-limit counters start
+ * again when used: this only keeps the tables small, so running it twice, or once more
+ * after an interruption, does no harm.
  */
 export function sessionPurge(policy: SessionPolicy): JobHandler {
   return {
@@ -27,7 +29,8 @@ export function sessionPurge(policy: SessionPolicy): JobHandler {
     repeatEveryMs: 3_600_000,
     async run(ctx, db) {
       const purged = await purgeExpiredSessions(db, policy);
-      ctx.log.info({ purged }, "expired sessions purged");
+      const counters = await deleteExpiredCounters(db);
+      ctx.log.info({ purged, counters }, "expired sessions and rate-limit counters purged");
     },
   };
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { smallFormBodyLimit, type AppConfig } from "../../config.js";
 import { signInNext, writerOf } from "../../plugins/auth.js";
 import { csrfCookie } from "../../plugins/security.js";
+import { poolOf } from "../../db/prisma.js";
 import { parseChangePasswordForm, parseSignInForm } from "./auth-forms.js";
 import * as service from "./auth.service.js";
 import { isKnownDevice, knownDeviceCookie, knownDeviceDays, knownDeviceToken } from "./known-device.js";
@@ -25,7 +26,7 @@ export default async function authRoutes(app: FastifyInstance, options: { config
     failuresPerAddress: config.signInFailuresPerIp,
     failuresPerUsername: config.signInFailuresPerUsername,
     windowMinutes: config.signInWindowMinutes,
-  });
+  }, poolOf(app.db));
 
   const renderSignIn = (reply: FastifyReply, data: { next: string; username?: string; error?: string }, status = 200) =>
     reply.render({ page: "auth/signin" }, { title: "Sign in", tab: "", ...data }, status);

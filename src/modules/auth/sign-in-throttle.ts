@@ -14,10 +14,13 @@
 // right. A refused attempt gives back what it reserved, so hammering a locked door neither
 // counts against the other limits nor pushes the lockout further.
 //
-// The counters live in this process (rate-limiter-flexible's memory store); `counter()` is
-// the one place that picks the store, so several app instances can share one later.
+// The counters live in PostgreSQL (db/shared-counters.ts), so every app instance behind a
+// balancer counts against the same limits: three instances do not give three times the
+// guesses. Each attempt costs a few single-row queries, which a password hash dwarfs.
 import ipaddr from "ipaddr.js";
-import { RateLimiterMemory, type RateLimiterAbstract, type RateLimiterRes } from "rate-limiter-flexible";
+import type pg from "pg";
+import type { RateLimiterAbstract, RateLimiterRes } from "rate-limiter-flexible";
+import { sharedCounter } from "../../db/shared-counters.js";
 
 export interface ThrottleLimits {
   failuresPerUsernameAndAddress: number;
@@ -56,11 +59,6 @@ export function addressKey(ip: string): string {
   const parsed = ipaddr.process(address);
   if (parsed.kind() === "ipv4") return parsed.toString();
   return `${(parsed as ipaddr.IPv6).parts.slice(0, 4).map((group) => group.toString(16)).join(":")}::/64`;
-}
-
-/** The one place that picks where counters live. */
-function counter(keyPrefix: string, points: number, windowSeconds: number): RateLimiterAbstract {
-  return new RateLimiterMemory({ keyPrefix, points, duration: windowSeconds });
 }
 
 /** Failures (and reservations in flight) under one key, and the time left in its window. */
@@ -137,12 +135,12 @@ async function gate<K extends string>(keys: Record<K, Key>, verdict: (counts: Re
   return { allowed: true, notAGuess: giveBack };
 }
 
-export function createSignInThrottle(limits: ThrottleLimits): SignInThrottle {
+export function createSignInThrottle(limits: ThrottleLimits, pool: pg.Pool): SignInThrottle {
   const window = limits.windowMinutes * 60;
-  const perPair = counter("signin-pair", limits.failuresPerUsernameAndAddress, window);
-  const perAddress = counter("signin-address", limits.failuresPerAddress, window);
-  const perUsername = counter("signin-username", limits.failuresPerUsername, window);
-  const perUser = counter("current-password", limits.failuresPerUsernameAndAddress, window);
+  const perPair = sharedCounter(pool, "signin-pair", limits.failuresPerUsernameAndAddress, window);
+  const perAddress = sharedCounter(pool, "signin-address", limits.failuresPerAddress, window);
+  const perUsername = sharedCounter(pool, "signin-username", limits.failuresPerUsername, window);
+  const perUser = sharedCounter(pool, "current-password", limits.failuresPerUsernameAndAddress, window);
 
   return {
     signIn(username, ip, knownDevice) {

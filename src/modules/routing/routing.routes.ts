@@ -9,6 +9,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import swagger from "@fastify/swagger";
 import compress from "@fastify/compress";
 import { apiTokenHash, isWellFormedApiToken } from "../api-tokens/api-token-secret.js";
+import { poolOf } from "../../db/prisma.js";
 import { ApiRateLimits } from "./api-rate-limits.js";
 import { maxBatchNumbers, notANumberMessage, parseRouteNumber } from "./route-numbers.js";
 import { lookUpRoutes, type RouteLookupOutcome, type RoutingContext } from "./routing.service.js";
@@ -67,7 +68,7 @@ export default async function routingRoutes(app: FastifyInstance) {
   const context: RoutingContext = {
     db: app.db,
     clock: app.clock,
-    limits: new ApiRateLimits(app.config.apiRateLimit),
+    limits: new ApiRateLimits(poolOf(app.db), app.config.apiRateLimit),
     touchedAt: new Map(),
     onTouchFailed: (error) => app.log.warn({ err: error }, "could not record an API token's last use"),
   };

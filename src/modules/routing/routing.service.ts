@@ -94,7 +94,7 @@ export function addressAllowed(address: string, networks: string[] | null): bool
 }
 
 export async function lookUpRoutes(context: RoutingContext, command: RouteLookupCommand): Promise<RouteLookupOutcome> {
-  const cooling = await context.limits.unknownTokensAllowed(command.clientAddress);
+  const cooling = context.limits.unknownTokensAllowed(command.clientAddress);
   if (cooling !== undefined) return { kind: "too-many-unknown-tokens", retryAfterSeconds: cooling };
   const wait = await context.limits.take(command.tokenHash, command.numbers.length);
   if (wait !== undefined) return { kind: "rate-limited", retryAfterSeconds: wait };
@@ -105,7 +105,7 @@ export async function lookUpRoutes(context: RoutingContext, command: RouteLookup
     return { kind: "unknown-token" };
   }
   const { token, found } = result;
-  context.limits.learn(command.tokenHash, token.rateLimit);
+  await context.limits.learn(command.tokenHash, token.rateLimit);
   if (!addressAllowed(command.clientAddress, token.allowedNetworks)) return { kind: "address-not-allowed" };
   touchToken(context, token);
   const byNumber = new Map(found.map((row) => [row.number, row]));

@@ -1,8 +1,28 @@
-// The sign-in throttle's own rules, below HTTP: how client addresses are keyed, and that a
-// reservation given back can never leave a counter below zero (a free guess). The limits
-// themselves are tested through HTTP in test/routes/auth.test.ts.
+// The sign-in throttle's own rules, below HTTP, on its PostgreSQL counters: how client
+// addresses are keyed, that a reservation given back can never leave a counter below zero
+// (a free guess), and that two instances (two pools) count together. The limits
+// themselves are tested through HTTP in test/routes/auth.test.ts and across two running
+// instances in test/routes/two-instances.test.ts.
+import pg from "pg";
 import t from "tap";
-import { addressKey, createSignInThrottle, type Gate } from "../../src/modules/auth/sign-in-throttle.js";
+import { addressKey, createSignInThrottle as createThrottle, type Gate, type ThrottleLimits } from "../../src/modules/auth/sign-in-throttle.js";
+import { deleteExpiredCounters } from "../../src/db/shared-counters.js";
+import { createPrismaClient } from "../../src/db/prisma.js";
+import { createTestDatabase } from "../helpers/app.js";
+
+const url = await createTestDatabase(t);
+const pools: pg.Pool[] = [];
+t.teardown(() => Promise.all(pools.map((pool) => pool.end())));
+function createSignInThrottle(limits: ThrottleLimits) {
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  pools.push(pool);
+  return createThrottle(limits, pool);
+}
+t.beforeEach(async () => {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  await pool.query("TRUNCATE rate_limit");
+  await pool.end();
+});
 
 t.test("client addresses: IPv4 as is, IPv6 by its /64", async (t) => {
   const cases: [string, string][] = [
@@ -67,4 +87,23 @@ t.test("a lockout ends with its window, however often the locked door is tried",
   }
   Date.now = () => realNow() + 15 * 60_000 + 1000;
   t.ok((await throttle.signIn("pat", "10.0.0.3", false)).allowed, "free again when the window ends");
+});
+
+t.test("two instances (two pools) count against one limit", async (t) => {
+  const limits3 = { ...limits, failuresPerUsernameAndAddress: 3 };
+  const [a, b] = [createSignInThrottle(limits3), createSignInThrottle(limits3)];
+  const gates = await Promise.all([a, b, a, b, a, b].map((throttle) => throttle.signIn("kim", "10.0.0.4", false)));
+  t.equal(gates.filter((gate) => gate.allowed).length, 3, "six wrong passwords at once on two instances: three are checked, not six");
+  t.notOk((await a.signIn("kim", "10.0.0.4", false)).allowed, "refused on the first");
+  t.notOk((await b.signIn("kim", "10.0.0.4", false)).allowed, "and on the second");
+});
+
+t.test("the purge deletes counters an hour past their window, and only those", async (t) => {
+  const throttle = createSignInThrottle(limits);
+  await throttle.signIn("lee", "10.0.0.5", false);
+  const db = createPrismaClient(url, 1);
+  t.teardown(() => db.$disconnect());
+  t.equal(await deleteExpiredCounters(db), 0, "nothing expired yet");
+  t.equal(await deleteExpiredCounters(db, Date.now() + 16 * 60_000), 0, "a window just ended is kept for an hour");
+  t.equal(await deleteExpiredCounters(db, Date.now() + 76 * 60_000), 3, "an hour later its three counters go");
 });
