@@ -17,7 +17,7 @@ import { loadConfig } from "../config.js";
 import { describeError } from "../shared/describe-error.js";
 import { openDatabase } from "./database.js";
 
-export const maxSeedDids = 5_000_000;
+export const maxSeedDids = 20_000_000;
 export const defaultSeedDids = 100_000;
 
 export interface SeedOptions {

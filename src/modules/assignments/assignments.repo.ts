@@ -222,7 +222,7 @@ export interface ClientDidRow {
   holdUntil: Date | null;
 }
 
-/** A client's DIDs, by number, a page at a time (served by did_client_account_id_idx). */
+/** A client's DIDs, by number, a page at a time (served by did_client_account_id_number_idx). */
 export async function listClientDids(db: DbOrTx, clientId: number, page: number, per: number): Promise<{ rows: ClientDidRow[]; total: number }> {
   const [rows, counted] = await Promise.all([
     db.$queryRaw<ClientDidRow[]>`

@@ -10,7 +10,7 @@ function andInScope(scope: Scope, alias: string): Prisma.Sql {
   return scope.resellerId === null ? Prisma.empty : Prisma.sql`AND ${Prisma.raw(alias)}.reseller_id = ${scope.resellerId}`;
 }
 
-/** The DIDs on a client's accounts (alias c), counted through did_client_account_id_idx. */
+/** The DIDs on a client's accounts (alias c), counted through did_client_account_id_number_idx. */
 const clientDidCountSql = Prisma.sql`(SELECT count(*)::int FROM did d WHERE d.client_account_id IN (SELECT a.id FROM client_account a WHERE a.client_id = c.id))`;
 
 export interface ClientRow {

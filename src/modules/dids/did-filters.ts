@@ -237,7 +237,7 @@ export function didConditionSql(filter: DidFilter, scope: Scope): Prisma.Sql {
   }
   if (filter.clientName !== undefined) {
     // The client names go through the trigram index (client_name_trgm_idx), their accounts
-    // through their unique key, the DIDs through did_client_account_id_idx.
+    // through their unique key, the DIDs through did_client_account_id_number_idx.
     conditions.push(Prisma.sql`d.client_account_id IN (
       SELECT a.id FROM client_account a JOIN client c ON c.id = a.client_id WHERE c.name ILIKE ${`%${escapeLike(filter.clientName)}%`})`);
   }
@@ -255,12 +255,14 @@ export function didWhereSql(filter: DidFilter, scope: Scope): Prisma.Sql {
 const sortExpressions: Record<SortColumn, string[]> = {
   id: ["d.id"],
   status: ["d.status", "d.id"],
-  operator: ["o.name", "d.id"],
+  // Within one operator, reseller or account, by number: what a reader expects, and what
+  // the (…, number) indexes give in order (see pageIdsByNameSql in dids.repo.ts).
+  operator: ["o.name", "d.number"],
   number: ["d.number"],
   tag: ["d.tag", "d.id"],
   notes: ["d.notes", "d.id"],
-  client: ["c.name", "ca.name", "d.id"],
-  reseller: ["r.name", "d.id"],
+  client: ["c.name", "ca.name", "d.number"],
+  reseller: ["r.name", "d.number"],
 };
 
 /** The joins a sort column needs before the page is cut (operator, client and reseller sort by name). */
