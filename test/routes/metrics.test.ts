@@ -173,12 +173,19 @@ t.test("/metrics", async (t) => {
     t.equal(batch.statusCode, 200);
     const bound = await makeApiToken(db, { allowedNetworks: ["10.0.0.0/8"] });
     t.equal((await app.app.inject({ url: "/api/v1/route/380441000001", headers: { authorization: `Bearer ${bound.token}` } })).statusCode, 403);
+    const slow = await makeApiToken(db, { rateLimit: 1 });
+    // The first answer teaches the process the token's limit; the next ones in the same second are over it.
+    const slowLookups = [];
+    for (let i = 0; i < 3; i++) slowLookups.push(await lookup("380441000001", { authorization: `Bearer ${slow.token}` }));
+    t.ok(slowLookups.some((res) => res.statusCode === 429), "over its limit of 1 a second");
+    const limited = slowLookups.filter((res) => res.statusCode === 429).length;
     const after = await samples();
-    t.equal(lookups(after, "found") - lookups(before, "found"), 3, "one single and two in the batch");
+    t.equal(lookups(after, "found") - lookups(before, "found"), 3 + (3 - limited), "one single, two in the batch, and the limited token's");
     t.equal(lookups(after, "not-found") - lookups(before, "not-found"), 2);
     t.equal(lookups(after, "unauthorized") - lookups(before, "unauthorized"), 2, "no token, and a malformed one; not the 401 of an unknown API address");
     t.equal(lookups(after, "bad-request") - lookups(before, "bad-request"), 1);
     t.equal(lookups(after, "forbidden") - lookups(before, "forbidden"), 1);
+    t.equal(lookups(after, "rate-limited") - lookups(before, "rate-limited"), limited);
   });
 
   t.test("a failed sign-in counts", async (t) => {
