@@ -15,6 +15,7 @@ import auth from "./plugins/auth.js";
 import errors, { ClientErrorPages } from "./plugins/errors.js";
 import flash from "./plugins/flash.js";
 import htmx from "./plugins/htmx.js";
+import metrics, { metricsRoute } from "./plugins/metrics.js";
 import requestLog from "./plugins/request-log.js";
 import security from "./plugins/security.js";
 import staticFiles from "./plugins/static-files.js";
@@ -79,7 +80,7 @@ function jobsOf(app: FastifyInstance, config: AppConfig, db: Db, runJobs: boolea
   if (runJobs) {
     app.addHook("onReady", async () => {
       const options = { pollIntervalMs: config.jobPollIntervalMs, concurrency: config.jobConcurrency, log: app.log.child({ module: "jobs" }) };
-      worker = startJobWorker(db, jobHandlers(config, clock), options);
+      worker = startJobWorker(db, jobHandlers(config, clock, app.metrics), options);
     });
     // After the last HTTP request: it may have queued a job. Before the caller closes the pool.
     app.addHook("onClose", async () => worker?.stop());
@@ -135,6 +136,7 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   // JSON API, which a switch calls thousands of times a second and which needs none of the
   // pages' hooks (security headers for HTML, sessions, CSRF, flash, htmx), and the pages.
   await app.register(requestLog);
+  await app.register(metrics);
   await app.register(routingRoutes);
   await app.register(pages, { config, db, clientErrorPages, fixedActor: options.fixedActor });
   return app;
@@ -162,6 +164,8 @@ async function pages(app: FastifyInstance, { config, db, clientErrorPages, fixed
     await pingDatabase(db);
     return reply.type("text/plain; charset=utf-8").header("cache-control", "no-store").send("ok");
   });
+  // For Prometheus, with a token or from allowed addresses; for anyone else, not found.
+  await app.register(metricsRoute, { config });
   // The htmx dialogs' close button: an empty fragment replaces the dialog.
   app.get("/dialog/close", (_request, reply) => reply.type("text/html; charset=utf-8").send(""));
   await app.register(authRoutes, { config, deviceKey: await sharedSecret(db, "known-device-key") });

@@ -1,6 +1,8 @@
 // The environment, read and checked once at start. Every setting has a safe default so
 // that `npm start` works on a fresh machine; a bad value stops the start with a message.
 import path from "node:path";
+// Runtime use only (inside loadConfig), so the import cycle through this file is harmless.
+import { normalizeNetwork } from "./modules/api-tokens/api-token-forms.js";
 
 /** Body cap of every form but the create form: edits, deletes, names. */
 export const smallFormBodyLimit = 64 * 1024;
@@ -48,6 +50,10 @@ export interface AppConfig {
   importMaxNumbers: number;
   /** Routing API: lookups per second per token, for tokens that set no limit of their own. */
   apiRateLimit: number;
+  /** /metrics answers a request that sends this as a bearer token (unset: no token opens it). */
+  metricsToken: string | undefined;
+  /** /metrics answers requests from these CIDR blocks, normalized (empty: no address opens it). */
+  metricsAllow: string[];
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -70,6 +76,30 @@ function trustProxy(raw: string | undefined): boolean | number | string {
   if (raw === "true") return true;
   if (/^\d+$/.test(raw)) return Number(raw);
   return raw;
+}
+
+/** The shortest METRICS_TOKEN accepted: a guessable one would open /metrics to anyone. */
+export const metricsTokenMinLength = 32;
+
+/** METRICS_TOKEN: printable ASCII without spaces (it travels in a header), long enough not to be guessed. */
+function metricsToken(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^[\x21-\x7e]+$/.test(raw)) throw new Error("METRICS_TOKEN must be printable ASCII without spaces (it is sent in the Authorization header)");
+  if (raw.length < metricsTokenMinLength) throw new Error(`METRICS_TOKEN must be at least ${metricsTokenMinLength} characters, got ${raw.length} (make one with: openssl rand -hex 32)`);
+  return raw;
+}
+
+/** METRICS_ALLOW: addresses and CIDR blocks separated by commas, each checked as the API tokens' allowed addresses are. */
+function metricsAllow(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === "") return [];
+  const blocks = new Set<string>();
+  for (const entry of raw.split(",").map((part) => part.trim())) {
+    if (entry === "") throw new Error(`METRICS_ALLOW has an empty entry: give addresses or CIDR blocks separated by commas, got "${raw}"`);
+    const network = normalizeNetwork(entry);
+    if ("problem" in network) throw new Error(`METRICS_ALLOW: ${network.problem}`);
+    blocks.add(network.cidr);
+  }
+  return [...blocks];
 }
 
 /** Settings that changed meaning: silently ignoring one could loosen a limit someone set. */
@@ -108,5 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     importInlineMaxBytes: integer(env, "IMPORT_INLINE_MAX_BYTES", 1024 * 1024, 0, 2 * 1024 * 1024 * 1024),
     importMaxNumbers: integer(env, "IMPORT_MAX_NUMBERS", 2_000_000, 1, 20_000_000),
     apiRateLimit: integer(env, "API_RATE_LIMIT", 1000, 1, maxApiRateLimit),
+    metricsToken: metricsToken(env.METRICS_TOKEN),
+    metricsAllow: metricsAllow(env.METRICS_ALLOW),
   };
 }

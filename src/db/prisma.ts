@@ -49,6 +49,25 @@ export async function hotPathQuery<T extends pg.QueryResultRow>(db: Db, text: st
   return (await pool.query<T>(name === undefined ? { text, values } : { name, text, values })).rows;
 }
 
+/** The pool under the Prisma client, counted: what /metrics shows of it. */
+export interface PoolStats {
+  /** Connections handed out, running a query or held by a transaction. */
+  inUse: number;
+  /** Connections open and free. */
+  idle: number;
+  /** Callers queued for a connection. */
+  waiting: number;
+  /** The most connections the pool opens. */
+  max: number;
+}
+
+/** Reads the pool's own counters: no query, no connection. */
+export function poolStatsOf(db: Db): PoolStats {
+  const pool = pools.get(db);
+  if (!pool) throw new Error("poolStatsOf needs a client made by createPrismaClient");
+  return { inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max ?? 10 };
+}
+
 /**
  * A connection of the pool under the Prisma client, for what Prisma cannot do: COPY and
  * cursors (the import's staging, the export's stream). Released however `work` ends.

@@ -7,13 +7,18 @@ import { purgeExpiredSessions, type SessionPolicy } from "../modules/auth/auth.s
 import { holdScheduler } from "../modules/assignments/hold-scheduler.jobs.js";
 import { importJobHandlers } from "../modules/imports/imports.jobs.js";
 import { systemClock, type Clock } from "../shared/clock.js";
+import { noHoldSchedulerMetrics, noImportMetrics, type HoldSchedulerMetrics, type ImportMetrics } from "../shared/metrics.js";
 import type { JobHandler } from "./job-worker.js";
 
-export function jobHandlers(config: AppConfig, clock: Clock = systemClock): Record<string, JobHandler> {
+export function jobHandlers(
+  config: AppConfig,
+  clock: Clock = systemClock,
+  metrics: ImportMetrics & HoldSchedulerMetrics = { ...noImportMetrics, ...noHoldSchedulerMetrics },
+): Record<string, JobHandler> {
   return {
-    "hold-scheduler": holdScheduler(clock),
+    "hold-scheduler": holdScheduler(clock, metrics),
     "session-purge": sessionPurge({ idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours }),
-    ...importJobHandlers({ inlineMaxBytes: config.importInlineMaxBytes, maxNumbers: config.importMaxNumbers }),
+    ...importJobHandlers({ inlineMaxBytes: config.importInlineMaxBytes, maxNumbers: config.importMaxNumbers }, metrics),
   };
 }
 

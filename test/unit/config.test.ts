@@ -33,3 +33,31 @@ t.test("the job worker's settings: defaults, overrides and bad values", async (t
     t.throws(() => loadConfig({ [name]: value }), new RegExp(`^${name} must be a whole number`), `${name}=${value}`);
   }
 });
+
+t.test("/metrics access: METRICS_TOKEN and METRICS_ALLOW", async (t) => {
+  const defaults = loadConfig({});
+  t.same([defaults.metricsToken, defaults.metricsAllow], [undefined, []], "unset: /metrics is closed");
+  t.same([loadConfig({ METRICS_TOKEN: "", METRICS_ALLOW: " " }).metricsToken, loadConfig({ METRICS_ALLOW: " " }).metricsAllow], [undefined, []], "empty is unset");
+
+  const token = "a".repeat(16) + "-_.~+/=!0123456789";
+  t.equal(loadConfig({ METRICS_TOKEN: token }).metricsToken, token);
+  t.throws(() => loadConfig({ METRICS_TOKEN: "short-token" }), /^METRICS_TOKEN must be at least 32 characters, got 11 \(make one with: openssl rand -hex 32\)$/);
+  t.throws(() => loadConfig({ METRICS_TOKEN: `${token} with spaces` }), /^METRICS_TOKEN must be printable ASCII without spaces/);
+  t.throws(() => loadConfig({ METRICS_TOKEN: `${token}é` }), /^METRICS_TOKEN must be printable ASCII/);
+
+  t.same(
+    loadConfig({ METRICS_ALLOW: "10.0.0.0/8, 192.0.2.7 ,2001:DB8::/32,::ffff:198.51.100.0/120,10.0.0.0/8" }).metricsAllow,
+    ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32", "198.51.100.0/24"],
+    "normalized as the API tokens' addresses are; an IPv4 block written as IPv6 becomes IPv4; repeats dropped",
+  );
+  const bad: [string, RegExp][] = [
+    ["10.0.0.0/33", /^METRICS_ALLOW: “10\.0\.0\.0\/33”: an IPv4 block has a prefix length from 0 to 32\.$/],
+    ["10.1.2.3/8", /^METRICS_ALLOW: “10\.1\.2\.3\/8” has address bits set after its first 8: write 10\.0\.0\.0\/8/],
+    ["localhost", /^METRICS_ALLOW: “localhost” is not an IPv4 or IPv6 address or CIDR block/],
+    ["10", /^METRICS_ALLOW: “10” is not an IPv4 or IPv6 address or CIDR block/],
+    ["10.0.0.1 10.0.0.2", /is not an IPv4 or IPv6 address/],
+    ["10.0.0.1,,10.0.0.2", /^METRICS_ALLOW has an empty entry: give addresses or CIDR blocks separated by commas/],
+    ["10.0.0.1,", /^METRICS_ALLOW has an empty entry/],
+  ];
+  for (const [value, message] of bad) t.throws(() => loadConfig({ METRICS_ALLOW: value }), message, value);
+});

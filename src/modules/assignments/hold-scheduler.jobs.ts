@@ -8,12 +8,13 @@ import { randomUUID } from "node:crypto";
 import type { JobHandler } from "../../jobs/job-worker.js";
 import { systemCaller } from "../../shared/actor.js";
 import type { Clock } from "../../shared/clock.js";
+import { noHoldSchedulerMetrics, type HoldSchedulerMetrics } from "../../shared/metrics.js";
 import { deactivateEndedSubscriptions } from "../subscriptions/subscriptions.service.js";
 import { endExpiredHolds } from "./assignments.service.js";
 
 export const holdSchedulerEveryMs = 60_000;
 
-export function holdScheduler(clock: Clock): JobHandler {
+export function holdScheduler(clock: Clock, metrics: HoldSchedulerMetrics = noHoldSchedulerMetrics): JobHandler {
   return {
     maxAttempts: 3,
     // Each batch commits on its own: a run cut short leaves whole batches done, and the next run does the rest.
@@ -21,8 +22,16 @@ export function holdScheduler(clock: Clock): JobHandler {
     repeatEveryMs: holdSchedulerEveryMs,
     async run(ctx, db) {
       const caller = systemCaller(randomUUID());
-      const ended = await deactivateEndedSubscriptions(db, caller, clock);
-      const released = await endExpiredHolds(db, caller, clock);
+      let ended: Awaited<ReturnType<typeof deactivateEndedSubscriptions>>;
+      let released: number;
+      try {
+        ended = await deactivateEndedSubscriptions(db, caller, clock);
+        released = await endExpiredHolds(db, caller, clock);
+      } catch (error) {
+        metrics.holdSchedulerFailed();
+        throw error;
+      }
+      metrics.holdSchedulerRan({ subscriptionsEnded: ended.subscriptions, didsHeld: ended.dids, didsReleased: released });
       if (ended.subscriptions > 0 || released > 0) ctx.log.info({ subscriptions: ended.subscriptions, held: ended.dids, released }, "hold scheduler");
     },
   };

@@ -49,6 +49,7 @@ export default async function authRoutes(app: FastifyInstance, options: { config
       // answers it without writing anything). The attempts that are counted, the ones
       // that reached the password check, were recorded when they were made.
       reply.header("retry-after", String(gate.retryAfterSeconds));
+      app.metrics.signInFailures.throttled.inc();
       // The same words whether or not the username exists.
       return renderSignIn(reply, { next, username: typed, error: `Too many sign-in attempts. ${tryAgainIn(gate.retryAfterSeconds)}` }, 429);
     }
@@ -59,6 +60,7 @@ export default async function authRoutes(app: FastifyInstance, options: { config
     if (outcome.kind === "refused") {
       // The attempted name is not logged: it is often a password typed in the wrong field.
       request.log.info({ reason: outcome.reason }, "sign-in refused");
+      app.metrics.signInFailures[outcome.reason === "disabled" ? "disabled" : "wrong-password"].inc();
       return renderSignIn(reply, { next, username: typed, error: outcome.message }, 401);
     }
     if (request.sessionToken) await service.signOut(app.db, request.sessionToken);

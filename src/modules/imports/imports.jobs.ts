@@ -5,6 +5,7 @@
 import type { JobHandler } from "../../jobs/job-worker.js";
 import type { Caller } from "../../shared/actor.js";
 import type { Db } from "../../db/prisma.js";
+import type { ImportMetrics } from "../../shared/metrics.js";
 import {
   checkJobKind,
   cleanupJobKind,
@@ -35,7 +36,7 @@ async function failingImport(db: Db, importId: number, step: () => Promise<unkno
   }
 }
 
-export function importJobHandlers(limits: ImportLimits): Record<string, JobHandler> {
+export function importJobHandlers(limits: ImportLimits, metrics: ImportMetrics): Record<string, JobHandler> {
   const interrupted: JobHandler["interrupted"] = async (tx, job) => failInterruptedImport(tx, payloadOf(job.payload).importId);
   return {
     // Daily; running it twice or again after an interruption does no harm.
@@ -61,7 +62,7 @@ export function importJobHandlers(limits: ImportLimits): Record<string, JobHandl
       interrupted,
       run: async (ctx, db) => {
         const { importId } = payloadOf(ctx.payload);
-        await failingImport(db, importId, () => runCheck(db, importId, limits, (done, total) => ctx.progress(done, total)));
+        await failingImport(db, importId, () => runCheck(db, importId, limits, (done, total) => ctx.progress(done, total), metrics));
       },
     },
     [commitJobKind]: {
@@ -70,7 +71,7 @@ export function importJobHandlers(limits: ImportLimits): Record<string, JobHandl
       interrupted,
       run: async (ctx, db) => {
         const { importId, caller } = payloadOf(ctx.payload);
-        await failingImport(db, importId, () => runCommit(db, importId, caller));
+        await failingImport(db, importId, () => runCommit(db, importId, caller, metrics));
       },
     },
   };

@@ -212,7 +212,7 @@ export default async function importRoutes(app: FastifyInstance) {
     if (id === undefined) return reply;
     const body = request.body ?? {};
     const previewOnly = body.action === "preview";
-    const outcome = await service.submitMapping(app.db, writerOf(request), id, body, previewOnly, limits);
+    const outcome = await service.submitMapping(app.db, writerOf(request), id, body, previewOnly, limits, app.metrics);
     switch (outcome.kind) {
       case "not-found":
         return importNotFound(request, reply);
@@ -237,7 +237,7 @@ export default async function importRoutes(app: FastifyInstance) {
   app.post<{ Params: { id: string } }>("/imports/:id/commit", { bodyLimit: smallFormBodyLimit }, async (request, reply) => {
     const id = await importIdOr400(request, reply);
     if (id === undefined) return reply;
-    const outcome = await service.commitImport(app.db, writerOf(request), id, limits);
+    const outcome = await service.commitImport(app.db, writerOf(request), id, limits, app.metrics);
     if (outcome.kind === "not-found") return importNotFound(request, reply);
     // A commit queues the clean-up of its staging; a large one runs as a job itself.
     app.jobs.wake();

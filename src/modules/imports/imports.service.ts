@@ -10,6 +10,7 @@ import { withPgClient } from "../../db/prisma.js";
 import { enqueueJob } from "../../jobs/job-queue.js";
 import type { Actor, Caller, Scope } from "../../shared/actor.js";
 import type { FieldErrors } from "../../shared/field-errors.js";
+import { noImportMetrics, type ImportMetrics } from "../../shared/metrics.js";
 import { findOperator } from "../operators/operators.repo.js";
 import { findReseller } from "../resellers/resellers.repo.js";
 import { guessColumnMapping, type ImportField } from "./import-columns.js";
@@ -125,7 +126,15 @@ export type CheckOutcome =
  * page shows the preview again); otherwise the mapping is checked, saved, and the dry run
  * starts: at once for a small file, as a job for a large one.
  */
-export async function submitMapping(db: Db, caller: Actor & Caller, id: number, body: Record<string, unknown>, previewOnly: boolean, limits: ImportLimits): Promise<CheckOutcome> {
+export async function submitMapping(
+  db: Db,
+  caller: Actor & Caller,
+  id: number,
+  body: Record<string, unknown>,
+  previewOnly: boolean,
+  limits: ImportLimits,
+  metrics: ImportMetrics = noImportMetrics,
+): Promise<CheckOutcome> {
   const run = await repo.findImport(db, caller.scope, id);
   if (!run) return { kind: "not-found" };
   if (!["uploaded", "checked", "failed"].includes(run.state)) return { kind: "wrong-state", state: run.state };
@@ -146,7 +155,7 @@ export async function submitMapping(db: Db, caller: Actor & Caller, id: number, 
   }
   if (Object.keys(errors).length > 0) return { kind: "invalid", form, errors, preview: { ...before, mapping: form.mapping.map((f) => f ?? "ignore") } };
   const settings: ImportSettings = { ...reading, mapping: form.mapping as ImportField[], createOperatorsUnder: form.createOperatorsUnder };
-  return (await startStep(db, caller, run, settings, "checking", limits)) as CheckOutcome;
+  return (await startStep(db, caller, run, settings, "checking", limits, metrics)) as CheckOutcome;
 }
 
 /** Moves the import into a step: run inline for a small file, or queue a job. */
@@ -157,6 +166,7 @@ async function startStep(
   settings: ImportSettings,
   state: "checking" | "importing",
   limits: ImportLimits,
+  metrics: ImportMetrics,
 ): Promise<{ kind: "wrong-state"; state: string } | { kind: "started" } | { kind: "checked" } | { kind: "committed" }> {
   const inline = Number(run.fileSize) <= limits.inlineMaxBytes;
   const kind = state === "checking" ? checkJobKind : commitJobKind;
@@ -172,7 +182,7 @@ async function startStep(
   if (!started) return { kind: "wrong-state", state: "changed" };
   if (!inline) return { kind: "started" };
   try {
-    const done = state === "checking" ? await runCheck(db, run.id, limits) : await runCommit(db, run.id, caller);
+    const done = state === "checking" ? await runCheck(db, run.id, limits, undefined, metrics) : await runCommit(db, run.id, caller, metrics);
     return done ? { kind: state === "checking" ? "checked" : "committed" } : { kind: "wrong-state", state: "failed" };
   } catch (error) {
     await failImport(db, run.id).catch(() => {});
@@ -192,12 +202,19 @@ class StepOvertaken extends Error {}
  * All in one transaction; on a bad file the import fails with the reader's message.
  * Returns false when the import failed.
  */
-export async function runCheck(db: Db, id: number, limits: ImportLimits, progress: Progress = () => {}): Promise<boolean> {
+export async function runCheck(db: Db, id: number, limits: ImportLimits, progress: Progress = () => {}, metrics: ImportMetrics = noImportMetrics): Promise<boolean> {
   const run = await repo.findImport(db, { resellerId: null }, id);
   if (!run) return false;
   const { settings } = run;
   const warnings: ImportWarning[] = [];
   let rows = 0;
+  // Rows read are counted as the progress is, not once per row: a file may have millions.
+  let rowsCounted = 0;
+  const countRows = () => {
+    metrics.rowsChecked(rows - rowsCounted);
+    rowsCounted = rows;
+  };
+  const stepEnded = metrics.stepStarted("check");
   try {
     const report = await withStoredFile(db, run, async (file) => {
       const total = settings.file.kind === "csv" ? await repo.countLines(file) : undefined;
@@ -207,7 +224,10 @@ export async function runCheck(db: Db, id: number, limits: ImportLimits, progres
         repo.withStaging(client, id, async (copy) => {
           const numbers = await copy(stagedRows(file, settings, reading, warnings, limits.maxNumbers, (n) => {
             rows = n;
-            if (n % 5000 === 0) progress(n, total);
+            if (n % 5000 === 0) {
+              progress(n, total);
+              countRows();
+            }
           }));
           progress(rows, total);
           await repo.classifyStaging(client, id, importScope(run), numbers);
@@ -227,6 +247,9 @@ export async function runCheck(db: Db, id: number, limits: ImportLimits, progres
     if (!(error instanceof ImportFileError)) throw error;
     await repo.failStep(db, id, error.message);
     return false;
+  } finally {
+    countRows();
+    stepEnded();
   }
 }
 
@@ -283,11 +306,11 @@ async function* stagedRows(file: string, settings: ImportSettings, reading: RowR
 
 export type CommitOutcome = { kind: "not-found" } | { kind: "wrong-state"; state: string } | { kind: "started" } | { kind: "committed" };
 
-export async function commitImport(db: Db, caller: Actor & Caller, id: number, limits: ImportLimits): Promise<CommitOutcome> {
+export async function commitImport(db: Db, caller: Actor & Caller, id: number, limits: ImportLimits, metrics: ImportMetrics = noImportMetrics): Promise<CommitOutcome> {
   const run = await repo.findImport(db, caller.scope, id);
   if (!run) return { kind: "not-found" };
   if (run.state !== "checked") return { kind: "wrong-state", state: run.state };
-  return startStep(db, caller, run, run.settings, "importing", limits) as Promise<CommitOutcome>;
+  return startStep(db, caller, run, run.settings, "importing", limits, metrics) as Promise<CommitOutcome>;
 }
 
 /**
@@ -295,11 +318,23 @@ export async function commitImport(db: Db, caller: Actor & Caller, id: number, l
  * and their events, the import's own event, the import marked done. Returns false if the
  * import was not ready (cancelled meanwhile).
  */
-export async function runCommit(db: Db, id: number, caller: Caller): Promise<boolean> {
+export async function runCommit(db: Db, id: number, caller: Caller, metrics: ImportMetrics = noImportMetrics): Promise<boolean> {
+  const stepEnded = metrics.stepStarted("commit");
+  try {
+    const created = await commitInTransaction(db, id, caller);
+    if (created !== undefined) metrics.didsImported(created);
+    return created !== undefined;
+  } finally {
+    stepEnded();
+  }
+}
+
+/** runCommit's transaction: the count of DIDs created, or undefined if the import was not ready. */
+async function commitInTransaction(db: Db, id: number, caller: Caller): Promise<number | undefined> {
   return db.$transaction(
     async (tx) => {
       const run = await repo.lockImport(tx, { resellerId: null }, id);
-      if (!run || run.state !== "importing" || !run.report) return false;
+      if (!run || run.state !== "importing" || !run.report) return undefined;
       const scope = importScope(run);
       const createUnder = run.settings.createOperatorsUnder;
       if (createUnder !== undefined) await repo.createMissingOperators(tx, id, createUnder, caller);
@@ -314,7 +349,7 @@ export async function runCommit(db: Db, id: number, caller: Caller): Promise<boo
       // rows would hold the import up by seconds.
       await enqueueJob(tx, { kind: cleanupJobKind, payload: { importId: id } });
       await repo.updateImport(tx, id, { state: "done", operationId, report: { ...run.report, created, skippedAtCommit: skipped }, jobId: null, finishedAt: new Date() });
-      return true;
+      return created;
     },
     // A million rows take a while: the default interactive timeout (5 s) would cut it.
     { timeout: 30 * 60_000, maxWait: 30_000 },
