@@ -309,7 +309,8 @@ export async function seedDemoData(databaseUrl: string, options: SeedOptions): P
     }
 
     await client.query("BEGIN");
-    await client.query("SET LOCAL maintenance_work_mem = '256MB'");
+    // Enough for the index builds of ten million rows to sort in memory (taken only as needed).
+    await client.query("SET LOCAL maintenance_work_mem = '1GB'");
     const keptUsers = options.reset ? await emptyDemoTables(client, log) : [];
 
     const resellerIds: number[] = [];
