@@ -46,7 +46,14 @@ t.test("the request log", async (t) => {
   t.match(search, { user: "logged", method: "GET", path: "/dids", status: 200 });
   t.type(search.reqId, "string");
   t.type(search.durationMs, "number");
-  t.match(requests.find((l) => l.path === "/account/password" && l.method === "POST"), { user: "logged", status: 303 });
+  const changed = requests.find((l) => l.path === "/account/password" && l.method === "POST")!;
+  t.match(changed, { user: "logged", status: 303 });
+  // A support desk follows a complaint from the log line to the audit log by its request id.
+  const event = await db.auditEvent.findFirstOrThrow({ where: { action: "password_change" } });
+  t.equal(event.requestId, changed.reqId, "the audit event carries the request id of the log line");
+  const trail = await user.inject({ url: `/audit?request=${String(changed.reqId)}` });
+  t.equal(trail.statusCode, 200);
+  t.match(trail.body, /password/i, "and the audit log finds the change by it");
   const all = JSON.stringify(lines);
   for (const secret of [testPassword, "new secret value 1", /did_session=/, user.csrfToken, user.cookies.split("=")[1]!.split(";")[0]!]) {
     t.notMatch(all, secret, `the log never holds ${String(secret).slice(0, 12)}…`);
