@@ -216,7 +216,10 @@ export function didConditionSql(filter: DidFilter, scope: Scope): Prisma.Sql {
   const conditions: Prisma.Sql[] = [];
   if (scope.resellerId !== null) conditions.push(didScopeSql(scope));
   if (filter.numberContains) conditions.push(Prisma.sql`d.number LIKE ${`%${filter.numberContains}%`}`);
-  if (filter.numberPrefix) conditions.push(Prisma.sql`d.number LIKE ${`${filter.numberPrefix}%`}`);
+  // A range, not LIKE 'p%': the planner estimates a range on did_number_key well, and at
+  // ten million rows read a prefix through the trigram index instead (45 ms against 0.1).
+  // Numbers are digits, and ':' follows '9' in the column's C collation.
+  if (filter.numberPrefix) conditions.push(Prisma.sql`d.number >= ${filter.numberPrefix} AND d.number < ${`${filter.numberPrefix}:`}`);
   // Numbers are compared as digit strings of one length, which orders them numerically.
   if (filter.numberFrom) conditions.push(Prisma.sql`d.number >= ${filter.numberFrom} AND length(d.number) = ${filter.numberFrom.length}`);
   if (filter.numberTo) conditions.push(Prisma.sql`d.number <= ${filter.numberTo} AND length(d.number) = ${filter.numberTo.length}`);
