@@ -48,6 +48,8 @@ export interface AppConfig {
   importMaxNumbers: number;
   /** Routing API: lookups per second per token, for tokens that set no limit of their own. */
   apiRateLimit: number;
+  /** On SIGTERM: how long requests in flight and running jobs get to finish before they are cut. */
+  shutdownTimeoutSeconds: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -108,5 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     importInlineMaxBytes: integer(env, "IMPORT_INLINE_MAX_BYTES", 1024 * 1024, 0, 2 * 1024 * 1024 * 1024),
     importMaxNumbers: integer(env, "IMPORT_MAX_NUMBERS", 2_000_000, 1, 20_000_000),
     apiRateLimit: integer(env, "API_RATE_LIMIT", 1000, 1, maxApiRateLimit),
+    // Below the 30 s most orchestrators wait before SIGKILL (deploy/compose.yaml gives 40 s).
+    shutdownTimeoutSeconds: integer(env, "SHUTDOWN_TIMEOUT_SECONDS", 25, 1, 3600),
   };
 }

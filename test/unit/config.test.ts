@@ -33,3 +33,11 @@ t.test("the job worker's settings: defaults, overrides and bad values", async (t
     t.throws(() => loadConfig({ [name]: value }), new RegExp(`^${name} must be a whole number`), `${name}=${value}`);
   }
 });
+
+t.test("the shutdown deadline: default, override and bad values", async (t) => {
+  t.equal(loadConfig({}).shutdownTimeoutSeconds, 25);
+  t.equal(loadConfig({ SHUTDOWN_TIMEOUT_SECONDS: "5" }).shutdownTimeoutSeconds, 5);
+  for (const value of ["0", "-1", "2.5", "25s", "3601"]) {
+    t.throws(() => loadConfig({ SHUTDOWN_TIMEOUT_SECONDS: value }), /^SHUTDOWN_TIMEOUT_SECONDS must be a whole number from 1 to 3600/, value);
+  }
+});
