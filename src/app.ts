@@ -7,13 +7,14 @@ import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
 import pino from "pino";
 import type { AppConfig } from "./config.js";
-import { pingDatabase, type Db } from "./db/prisma.js";
+import type { Db } from "./db/prisma.js";
 import { jobHandlers } from "./jobs/job-handlers.js";
 import { enqueueJob, type NewJob } from "./jobs/job-queue.js";
 import { startJobWorker, type JobWorker } from "./jobs/job-worker.js";
 import auth from "./plugins/auth.js";
 import errors, { ClientErrorPages } from "./plugins/errors.js";
 import flash from "./plugins/flash.js";
+import health from "./plugins/health.js";
 import htmx from "./plugins/htmx.js";
 import requestLog from "./plugins/request-log.js";
 import security from "./plugins/security.js";
@@ -81,8 +82,15 @@ function jobsOf(app: FastifyInstance, config: AppConfig, db: Db, runJobs: boolea
       const options = { pollIntervalMs: config.jobPollIntervalMs, concurrency: config.jobConcurrency, log: app.log.child({ module: "jobs" }) };
       worker = startJobWorker(db, jobHandlers(config, clock), options);
     });
-    // After the last HTTP request: it may have queued a job. Before the caller closes the pool.
-    app.addHook("onClose", async () => worker?.stop());
+    // The stop begins with close(), beside the HTTP drain rather than after it, so that
+    // running jobs get the whole shutdown deadline (less a margin for recording how they
+    // ended) to reach a safe point. A job queued by a request still in flight stays queued
+    // for another instance, or for the next start. onClose waits for the stop: the caller
+    // closes the pool only after it.
+    let stopping: Promise<void> | undefined;
+    const stop = () => (stopping ??= worker?.stop(Math.max(1, config.shutdownTimeoutSeconds - 2) * 1000));
+    app.addHook("preClose", async () => void stop());
+    app.addHook("onClose", async () => stop());
   }
   return {
     async enqueue(job) {
@@ -122,6 +130,12 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
     // Behind a proxy (TRUST_PROXY), the client IP and https come from X-Forwarded-*.
     // A number is the count of proxies in front: trust that many hops from our side.
     trustProxy: typeof config.trustProxy === "number" ? trustHops(config.trustProxy) : config.trustProxy,
+    // On close (SIGTERM, see server.ts): idle keep-alive connections are closed at once so
+    // that they cannot hold the stop, requests in flight run on, and a request that still
+    // arrives on an open connection is answered 503 with "Connection: close". (Fastify's
+    // defaults, stated because the graceful stop relies on them.)
+    forceCloseConnections: "idle",
+    return503OnClosing: true,
   });
   // After the job worker's last line (its onClose hook runs first).
   if (logStream) app.addHook("onClose", async () => logStream.flushSync());
@@ -135,6 +149,8 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   // JSON API, which a switch calls thousands of times a second and which needs none of the
   // pages' hooks (security headers for HTML, sessions, CSRF, flash, htmx), and the pages.
   await app.register(requestLog);
+  // /healthz and /readyz: outside both, so no session or page hook runs for a probe.
+  await app.register(health, { db });
   await app.register(routingRoutes);
   await app.register(pages, { config, db, clientErrorPages, fixedActor: options.fixedActor });
   return app;
@@ -157,11 +173,6 @@ async function pages(app: FastifyInstance, { config, db, clientErrorPages, fixed
   await app.register(errors, { clientErrorPages });
 
   app.get("/", (_request, reply) => reply.redirect("/dids", 302));
-  // For load balancers and the container's health check: the app and its database answer.
-  app.get("/healthz", { config: { access: "public" } }, async (_request, reply) => {
-    await pingDatabase(db);
-    return reply.type("text/plain; charset=utf-8").header("cache-control", "no-store").send("ok");
-  });
   // The htmx dialogs' close button: an empty fragment replaces the dialog.
   app.get("/dialog/close", (_request, reply) => reply.type("text/html; charset=utf-8").send(""));
   await app.register(authRoutes, { config, deviceKey: await sharedSecret(db, "known-device-key") });

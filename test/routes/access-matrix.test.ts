@@ -147,6 +147,7 @@ t.test("access", async (t) => {
   const matrix: Row[] = [
     { method: "GET", route: "/", url: () => "/", expect: statuses(303, 302, 302, 302, 302) },
     { method: "GET", route: "/healthz", url: () => "/healthz", expect: statuses(200, 200, 200, 200, 200) },
+    { method: "GET", route: "/readyz", url: () => "/readyz", expect: statuses(200, 200, 200, 200, 200) },
     { method: "GET", route: "/dialog/close", url: () => "/dialog/close", expect: statuses(303, 200, 200, 200, 200) },
     { method: "GET", route: "/signin", url: () => "/signin", expect: statuses(200, 303, 303, 303, 303) },
     { method: "POST", route: "/signin", url: () => "/signin", body: () => ({ username: "nobody", password: "wrong password" }), expect: statuses(403, 401, 401, 401, 401) },

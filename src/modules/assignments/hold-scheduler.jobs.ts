@@ -9,7 +9,7 @@ import type { JobHandler } from "../../jobs/job-worker.js";
 import { systemCaller } from "../../shared/actor.js";
 import type { Clock } from "../../shared/clock.js";
 import { deactivateEndedSubscriptions } from "../subscriptions/subscriptions.service.js";
-import { endExpiredHolds } from "./assignments.service.js";
+import { endExpiredHolds, holdBatchSize } from "./assignments.service.js";
 
 export const holdSchedulerEveryMs = 60_000;
 
@@ -21,8 +21,9 @@ export function holdScheduler(clock: Clock): JobHandler {
     repeatEveryMs: holdSchedulerEveryMs,
     async run(ctx, db) {
       const caller = systemCaller(randomUUID());
-      const ended = await deactivateEndedSubscriptions(db, caller, clock);
-      const released = await endExpiredHolds(db, caller, clock);
+      // On a stop, each stops between its transactions (ctx.signal): whole batches stay done.
+      const ended = await deactivateEndedSubscriptions(db, caller, clock, ctx.signal);
+      const released = await endExpiredHolds(db, caller, clock, holdBatchSize, ctx.signal);
       if (ended.subscriptions > 0 || released > 0) ctx.log.info({ subscriptions: ended.subscriptions, held: ended.dids, released }, "hold scheduler");
     },
   };

@@ -192,7 +192,7 @@ class StepOvertaken extends Error {}
  * All in one transaction; on a bad file the import fails with the reader's message.
  * Returns false when the import failed.
  */
-export async function runCheck(db: Db, id: number, limits: ImportLimits, progress: Progress = () => {}): Promise<boolean> {
+export async function runCheck(db: Db, id: number, limits: ImportLimits, progress: Progress = () => {}, signal?: AbortSignal): Promise<boolean> {
   const run = await repo.findImport(db, { resellerId: null }, id);
   if (!run) return false;
   const { settings } = run;
@@ -206,6 +206,9 @@ export async function runCheck(db: Db, id: number, limits: ImportLimits, progres
       return withPgClient(db, (client) =>
         repo.withStaging(client, id, async (copy) => {
           const numbers = await copy(stagedRows(file, settings, reading, warnings, limits.maxNumbers, (n) => {
+            // A stop (a job's signal) ends the check between rows: the throw rolls the
+            // staging back with the rest of the check's transaction.
+            signal?.throwIfAborted();
             rows = n;
             if (n % 5000 === 0) progress(n, total);
           }));
@@ -295,9 +298,13 @@ export async function commitImport(db: Db, caller: Actor & Caller, id: number, l
  * and their events, the import's own event, the import marked done. Returns false if the
  * import was not ready (cancelled meanwhile).
  */
-export async function runCommit(db: Db, id: number, caller: Caller): Promise<boolean> {
+export async function runCommit(db: Db, id: number, caller: Caller, signal?: AbortSignal): Promise<boolean> {
   return db.$transaction(
     async (tx) => {
+      // A stop before the commit began: not begun at all. Once begun, it runs to its end (it
+      // is one transaction, mostly one statement): an interruption would only waste it, and
+      // if the app's deadline comes first, the connection's end rolls it back whole.
+      signal?.throwIfAborted();
       const run = await repo.lockImport(tx, { resellerId: null }, id);
       if (!run || run.state !== "importing" || !run.report) return false;
       const scope = importScope(run);
