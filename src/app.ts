@@ -102,6 +102,25 @@ function jobsOf(app: FastifyInstance, config: AppConfig, db: Db, runJobs: boolea
   };
 }
 
+/**
+ * While closing: a response ends its connection, and a keep-alive connection left idle by
+ * a request that was in flight at close() is closed as soon as that request ends. Node
+ * closes idle connections once, when the listener closes; one that becomes idle later
+ * would otherwise stay open until the keep-alive timeout (72 s) and hold the stop.
+ */
+function drainKeepAlive(app: FastifyInstance) {
+  let closing = false;
+  app.addHook("preClose", async () => void (closing = true));
+  app.addHook("onSend", async (_request, reply) => {
+    if (closing && !reply.raw.headersSent) reply.header("connection", "close");
+  });
+  app.addHook("onResponse", async () => {
+    // A streamed response's headers went out before the close: its socket is idle once
+    // Node has finished with the response, on the next turn.
+    if (closing) setImmediate(() => app.server.closeIdleConnections());
+  });
+}
+
 export async function buildApp(config: AppConfig, db: Db, options: BuildOptions = {}) {
   const clientErrorPages = new ClientErrorPages();
   // Log lines go to stdout in batches of up to 4 KB, at least once a second, rather than
@@ -137,6 +156,7 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
     forceCloseConnections: "idle",
     return503OnClosing: true,
   });
+  drainKeepAlive(app);
   // After the job worker's last line (its onClose hook runs first).
   if (logStream) app.addHook("onClose", async () => logStream.flushSync());
   app.decorate("db", db);
