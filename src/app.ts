@@ -55,6 +55,8 @@ export interface AppJobs {
   enqueue(job: NewJob): Promise<bigint>;
   /** After committing a transaction that queued jobs with enqueueJob(tx, ...): start them now. */
   wake(): void;
+  /** After close(): whether every job this process was running ended by the stop's deadline. */
+  endedInTime(): Promise<boolean>;
 }
 
 function trustHops(hops: number) {
@@ -77,6 +79,7 @@ export interface BuildOptions {
 /** app.jobs, and with runJobs the worker: started when the app is ready, stopped on close. */
 function jobsOf(app: FastifyInstance, config: AppConfig, db: Db, runJobs: boolean, clock: Clock): AppJobs {
   let worker: JobWorker | undefined;
+  let stopping: Promise<boolean> | undefined;
   if (runJobs) {
     app.addHook("onReady", async () => {
       const options = { pollIntervalMs: config.jobPollIntervalMs, concurrency: config.jobConcurrency, log: app.log.child({ module: "jobs" }) };
@@ -87,10 +90,11 @@ function jobsOf(app: FastifyInstance, config: AppConfig, db: Db, runJobs: boolea
     // ended) to reach a safe point. A job queued by a request still in flight stays queued
     // for another instance, or for the next start. onClose waits for the stop: the caller
     // closes the pool only after it.
-    let stopping: Promise<void> | undefined;
     const stop = () => (stopping ??= worker?.stop(Math.max(1, config.shutdownTimeoutSeconds - 2) * 1000));
     app.addHook("preClose", async () => void stop());
-    app.addHook("onClose", async () => stop());
+    app.addHook("onClose", async () => {
+      await stop();
+    });
   }
   return {
     async enqueue(job) {
@@ -99,6 +103,7 @@ function jobsOf(app: FastifyInstance, config: AppConfig, db: Db, runJobs: boolea
       return id;
     },
     wake: () => worker?.wake(),
+    endedInTime: async () => (await stopping) ?? true,
   };
 }
 

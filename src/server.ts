@@ -58,8 +58,12 @@ async function main() {
       let timer: NodeJS.Timeout | undefined;
       const inTime = await Promise.race([closed.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs)))]);
       clearTimeout(timer);
+      if (!(await app.jobs.endedInTime())) {
+        // The worker said which, and that their leases will bring them back.
+        forced = true;
+      }
       if (inTime) {
-        app.log.info(`requests and jobs finished after ${elapsed()}`);
+        app.log.info(`requests and jobs ${forced ? "stopped" : "finished"} after ${elapsed()}`);
       } else {
         forced = true;
         const open = await new Promise<number>((resolve) => app.server.getConnections((_error, count) => resolve(count ?? 0)));
