@@ -116,13 +116,16 @@ function jobsOf(app: FastifyInstance, config: AppConfig, db: Db, runJobs: boolea
 function drainKeepAlive(app: FastifyInstance) {
   let closing = false;
   app.addHook("preClose", async () => void (closing = true));
-  app.addHook("onSend", async (_request, reply) => {
+  // Callback hooks, not async ones: they run on every request, the routing API's too.
+  app.addHook("onSend", (_request, reply, payload, done) => {
     if (closing && !reply.raw.headersSent) reply.header("connection", "close");
+    done(null, payload);
   });
-  app.addHook("onResponse", async () => {
+  app.addHook("onResponse", (_request, _reply, done) => {
     // A streamed response's headers went out before the close: its socket is idle once
     // Node has finished with the response, on the next turn.
     if (closing) setImmediate(() => app.server.closeIdleConnections());
+    done();
   });
 }
 

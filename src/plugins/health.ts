@@ -29,7 +29,9 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 
 /**
  * The readiness check of one app. The database is asked on every call (a cached "yes"
- * would hide an outage); the migrations only until they are all seen applied, since an
+ * would hide an outage), through the app's own pool: a pool whose every connection stays
+ * busy past the timeout answers "no answer" too, and rightly, since the instance cannot
+ * serve either. The migrations are asked only until they are all seen applied, since an
  * applied migration does not un-apply: from then on the probe is a bare `SELECT 1`.
  */
 export function readinessCheck(db: Db, timeoutMs = readinessTimeoutMs): () => Promise<Readiness> {

@@ -17,15 +17,15 @@ t.test("ready: the database answers and has every migration", async (t) => {
   const last = names.at(-1)!;
 
   // A migration rolled back (or never finished): pending, and named.
-  await db.$executeRawUnsafe(`UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = '${last}'`);
+  await db.$executeRaw`UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = ${last}`;
   const check = readinessCheck(db);
   t.same(await check(), { ready: false, reason: `migrations pending: ${last}` });
-  await db.$executeRawUnsafe(`UPDATE _prisma_migrations SET rolled_back_at = NULL, finished_at = NULL WHERE migration_name = '${last}'`);
+  await db.$executeRaw`UPDATE _prisma_migrations SET rolled_back_at = NULL, finished_at = NULL WHERE migration_name = ${last}`;
   t.same(await check(), { ready: false, reason: `migrations pending: ${last}` }, "unfinished counts as pending");
-  await db.$executeRawUnsafe(`UPDATE _prisma_migrations SET finished_at = now() WHERE migration_name = '${last}'`);
+  await db.$executeRaw`UPDATE _prisma_migrations SET finished_at = now() WHERE migration_name = ${last}`;
   t.same(await check(), { ready: true });
   // Once all were seen applied, only the database is asked: migrations do not un-apply.
-  await db.$executeRawUnsafe(`DELETE FROM _prisma_migrations WHERE migration_name = '${last}'`);
+  await db.$executeRaw`DELETE FROM _prisma_migrations WHERE migration_name = ${last}`;
   t.same(await check(), { ready: true }, "the migration check is not repeated");
   t.same(await readinessCheck(db)(), { ready: false, reason: `migrations pending: ${last}` }, "a new check (a new process) sees it");
 });
