@@ -13,8 +13,8 @@
 // 3. the pool closes, then the embedded server if any;
 // 4. exit 0 when everything ended within the deadline, 1 when something had to be cut,
 //    so that a log reader or supervisor can tell a clean stop from a forced one.
-// A second SIGTERM or SIGINT while stopping exits at once (code 1), as does anything that
-// still hangs a few seconds past the deadline.
+// A second SIGTERM or SIGINT while stopping exits at once (code 1; an embedded PostgreSQL
+// gets up to 3 s to stop first), as does anything that still hangs 5 s past the deadline.
 import { buildApp } from "./app.js";
 import { loadConfig } from "./config.js";
 import { openDatabase } from "./db/database.js";
@@ -37,7 +37,11 @@ async function main() {
   const shutdown = async (signal: string) => {
     if (closing) {
       app.log.warn(`${signal} again while stopping: exiting now`);
-      process.exit(1);
+      // An embedded PostgreSQL is a process of its own: asked to stop first, briefly, so
+      // that a second Ctrl-C in development does not leave it running.
+      setTimeout(() => process.exit(1), 3_000);
+      void database.close().catch(() => {}).finally(() => process.exit(1));
+      return;
     }
     closing = true;
     const deadlineMs = config.shutdownTimeoutSeconds * 1000;
