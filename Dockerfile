@@ -35,5 +35,13 @@ COPY views ./views
 COPY public ./public
 USER node
 EXPOSE 3000
+# The health check asks /healthz (the process answers), not /readyz (the database too):
+# the app listens only once it has migrated, so "healthy" already means started and
+# migrated, which is what compose's `depends_on: condition: service_healthy` waits for;
+# and a database blip should not mark every instance unhealthy at once, which gets them
+# all restarted where a supervisor acts on it (Swarm, autoheal) without fixing anything.
+# A balancer that probes readiness (Kubernetes' readinessProbe) should use /readyz.
+# On SIGTERM the app drains for up to SHUTDOWN_TIMEOUT_SECONDS (25): give it longer than
+# Docker's default 10 s (`docker run --stop-timeout 30`, compose `stop_grace_period`).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 CMD ["node", "dist/src/server.js"]

@@ -7,13 +7,14 @@ import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
 import pino from "pino";
 import type { AppConfig } from "./config.js";
-import { pingDatabase, type Db } from "./db/prisma.js";
+import type { Db } from "./db/prisma.js";
 import { jobHandlers } from "./jobs/job-handlers.js";
 import { enqueueJob, type NewJob } from "./jobs/job-queue.js";
 import { startJobWorker, type JobWorker } from "./jobs/job-worker.js";
 import auth from "./plugins/auth.js";
 import errors, { ClientErrorPages } from "./plugins/errors.js";
 import flash from "./plugins/flash.js";
+import health from "./plugins/health.js";
 import htmx from "./plugins/htmx.js";
 import metrics, { metricsRoute } from "./plugins/metrics.js";
 import requestLog from "./plugins/request-log.js";
@@ -55,6 +56,8 @@ export interface AppJobs {
   enqueue(job: NewJob): Promise<bigint>;
   /** After committing a transaction that queued jobs with enqueueJob(tx, ...): start them now. */
   wake(): void;
+  /** After close(): whether every job this process was running ended by the stop's deadline. */
+  endedInTime(): Promise<boolean>;
 }
 
 function trustHops(hops: number) {
@@ -77,13 +80,22 @@ export interface BuildOptions {
 /** app.jobs, and with runJobs the worker: started when the app is ready, stopped on close. */
 function jobsOf(app: FastifyInstance, config: AppConfig, db: Db, runJobs: boolean, clock: Clock): AppJobs {
   let worker: JobWorker | undefined;
+  let stopping: Promise<boolean> | undefined;
   if (runJobs) {
     app.addHook("onReady", async () => {
       const options = { pollIntervalMs: config.jobPollIntervalMs, concurrency: config.jobConcurrency, log: app.log.child({ module: "jobs" }) };
       worker = startJobWorker(db, jobHandlers(config, clock, app.metrics), options);
     });
-    // After the last HTTP request: it may have queued a job. Before the caller closes the pool.
-    app.addHook("onClose", async () => worker?.stop());
+    // The stop begins with close(), beside the HTTP drain rather than after it, so that
+    // running jobs get the whole shutdown deadline (less a margin for recording how they
+    // ended) to reach a safe point. A job queued by a request still in flight stays queued
+    // for another instance, or for the next start. onClose waits for the stop: the caller
+    // closes the pool only after it.
+    const stop = () => (stopping ??= worker?.stop(Math.max(1, config.shutdownTimeoutSeconds - 2) * 1000));
+    app.addHook("preClose", async () => void stop());
+    app.addHook("onClose", async () => {
+      await stop();
+    });
   }
   return {
     async enqueue(job) {
@@ -92,7 +104,30 @@ function jobsOf(app: FastifyInstance, config: AppConfig, db: Db, runJobs: boolea
       return id;
     },
     wake: () => worker?.wake(),
+    endedInTime: async () => (await stopping) ?? true,
   };
+}
+
+/**
+ * While closing: a response ends its connection, and a keep-alive connection left idle by
+ * a request that was in flight at close() is closed as soon as that request ends. Node
+ * closes idle connections once, when the listener closes; one that becomes idle later
+ * would otherwise stay open until the keep-alive timeout (72 s) and hold the stop.
+ */
+function drainKeepAlive(app: FastifyInstance) {
+  let closing = false;
+  app.addHook("preClose", async () => void (closing = true));
+  // Callback hooks, not async ones: they run on every request, the routing API's too.
+  app.addHook("onSend", (_request, reply, payload, done) => {
+    if (closing && !reply.raw.headersSent) reply.header("connection", "close");
+    done(null, payload);
+  });
+  app.addHook("onResponse", (_request, _reply, done) => {
+    // A streamed response's headers went out before the close: its socket is idle once
+    // Node has finished with the response, on the next turn.
+    if (closing) setImmediate(() => app.server.closeIdleConnections());
+    done();
+  });
 }
 
 export async function buildApp(config: AppConfig, db: Db, options: BuildOptions = {}) {
@@ -123,7 +158,14 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
     // Behind a proxy (TRUST_PROXY), the client IP and https come from X-Forwarded-*.
     // A number is the count of proxies in front: trust that many hops from our side.
     trustProxy: typeof config.trustProxy === "number" ? trustHops(config.trustProxy) : config.trustProxy,
+    // On close (SIGTERM, see server.ts): idle keep-alive connections are closed at once so
+    // that they cannot hold the stop, requests in flight run on, and a request that still
+    // arrives on an open connection is answered 503 with "Connection: close". (Fastify's
+    // defaults, stated because the graceful stop relies on them.)
+    forceCloseConnections: "idle",
+    return503OnClosing: true,
   });
+  drainKeepAlive(app);
   // After the job worker's last line (its onClose hook runs first).
   if (logStream) app.addHook("onClose", async () => logStream.flushSync());
   app.decorate("db", db);
@@ -137,6 +179,8 @@ export async function buildApp(config: AppConfig, db: Db, options: BuildOptions 
   // pages' hooks (security headers for HTML, sessions, CSRF, flash, htmx), and the pages.
   await app.register(requestLog);
   await app.register(metrics);
+  // /healthz and /readyz: outside both, so no session or page hook runs for a probe.
+  await app.register(health, { db });
   await app.register(routingRoutes);
   await app.register(pages, { config, db, clientErrorPages, fixedActor: options.fixedActor });
   return app;
@@ -159,11 +203,6 @@ async function pages(app: FastifyInstance, { config, db, clientErrorPages, fixed
   await app.register(errors, { clientErrorPages });
 
   app.get("/", (_request, reply) => reply.redirect("/dids", 302));
-  // For load balancers and the container's health check: the app and its database answer.
-  app.get("/healthz", { config: { access: "public" } }, async (_request, reply) => {
-    await pingDatabase(db);
-    return reply.type("text/plain; charset=utf-8").header("cache-control", "no-store").send("ok");
-  });
   // For Prometheus, with a token or from allowed addresses; for anyone else, not found.
   await app.register(metricsRoute, { config });
   // The htmx dialogs' close button: an empty fragment replaces the dialog.

@@ -54,6 +54,8 @@ export interface AppConfig {
   metricsToken: string | undefined;
   /** /metrics answers requests from these CIDR blocks, normalized (empty: no address opens it). */
   metricsAllow: string[];
+  /** On SIGTERM: how long requests in flight and running jobs get to finish before they are cut. */
+  shutdownTimeoutSeconds: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -140,5 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     apiRateLimit: integer(env, "API_RATE_LIMIT", 1000, 1, maxApiRateLimit),
     metricsToken: metricsToken(env.METRICS_TOKEN),
     metricsAllow: metricsAllow(env.METRICS_ALLOW),
+    // Below the 30 s most orchestrators wait before SIGKILL (deploy/compose.yaml gives 40 s).
+    shutdownTimeoutSeconds: integer(env, "SHUTDOWN_TIMEOUT_SECONDS", 25, 1, 3600),
   };
 }

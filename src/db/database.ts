@@ -29,7 +29,7 @@ export async function openDatabase(
   try {
     await ensureDatabaseExists(handle.url);
     if (options.migrate !== false) {
-      const applied = await applyMigrations(handle.url);
+      const applied = await applyMigrations(handle.url, log);
       if (applied.length > 0) log(`applied migrations: ${applied.join(", ")}`);
     }
   } catch (error) {

@@ -13,9 +13,23 @@ export async function readSchema(): Promise<string> {
   return readFile(path.join(prismaDir, "schema.prisma"), "utf8");
 }
 
-async function listMigrations() {
+/** The migrations of this build, oldest first: the folder names under prisma/migrations. */
+export async function listMigrationNames(): Promise<string[]> {
   const entries = await readdir(migrationsDir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+}
+
+/** Prisma's record of the migrations a database has applied (finished, not rolled back). */
+export const appliedMigrationsSql = "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL";
+
+/** The migrations of this build that are not among `applied` (names read with appliedMigrationsSql). */
+export async function pendingMigrations(applied: Iterable<string>): Promise<string[]> {
+  const done = new Set(applied);
+  return (await listMigrationNames()).filter((name) => !done.has(name));
+}
+
+async function listMigrations() {
+  const names = await listMigrationNames();
   return Promise.all(
     names.map(async (name) => ({
       path: name,
@@ -27,8 +41,45 @@ async function listMigrations() {
   );
 }
 
-/** Applies pending migrations; returns the names of those applied now. */
+/**
+ * Our own key for pg_advisory_lock around applying migrations (any bigint unlikely to be
+ * someone else's; not Prisma's 72707369, which its engine takes itself).
+ */
+const migrationLockKey = 4_410_201_761_003n;
+
+/**
+ * Applies pending migrations; returns the names of those applied now. `log` hears when
+ * this waits for another instance's migration.
+ */
 export async function applyMigrations(databaseUrl: string, log: (m: string) => void = () => {}): Promise<string[]> {
+  return withMigrationLock(databaseUrl, log, () => applyUnlocked(databaseUrl));
+}
+
+/**
+ * Runs `work` holding a session advisory lock on the database, so that instances starting
+ * together migrate one after the other: the second finds everything applied. Prisma's
+ * engine takes a lock of its own, but gives up after 10 s, which a long migration (an
+ * index on millions of rows) outlasts: a second instance would then fail to start. This
+ * one waits as long as it takes. The lock goes with its connection, so a crash frees it.
+ */
+async function withMigrationLock<T>(databaseUrl: string, log: (m: string) => void, work: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: "did-inventory migrate" });
+  await client.connect();
+  try {
+    const key = migrationLockKey.toString();
+    const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS locked", [key]);
+    if (!rows[0]!.locked) {
+      log("another instance is migrating this database: waiting for it");
+      await client.query("SELECT pg_advisory_lock($1::bigint)", [key]);
+    }
+    // Unlocked by closing the connection, whatever `work` did.
+    return await work();
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function applyUnlocked(databaseUrl: string): Promise<string[]> {
   const lockPath = path.join(migrationsDir, "migration_lock.toml");
   const migrationsList = {
     baseDir: migrationsDir,
@@ -40,7 +91,6 @@ export async function applyMigrations(databaseUrl: string, log: (m: string) => v
     await readSchema(),
     databaseUrl,
     (engine) => engine.applyMigrations({ migrationsList, filters: { externalTables: [], externalEnums: [] } }),
-    log,
   );
   return result.appliedMigrationNames;
 }

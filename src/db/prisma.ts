@@ -96,8 +96,3 @@ export function isUniqueViolation(error: unknown): boolean {
   if (cause?.originalCode === "23505" || cause?.kind === "UniqueConstraintViolation") return true;
   return e.cause !== undefined && e.cause !== error && isUniqueViolation(e.cause);
 }
-
-/** For health checks: true when the database answers a trivial query. */
-export async function pingDatabase(db: Db): Promise<void> {
-  await db.$queryRaw`SELECT 1`;
-}

@@ -82,8 +82,9 @@ export interface JobWorker {
    * Stops claiming, aborts the running handlers' signals and waits for them, at most
    * deadlineMs (default 5 s). A handler that ends by throwing is handled as interrupted
    * (re-queued or failed now); one still running at the deadline is left to its lease.
+   * Answers whether every run ended by the deadline.
    */
-  stop(deadlineMs?: number): Promise<void>;
+  stop(deadlineMs?: number): Promise<boolean>;
 }
 
 export const interruptedMessage = "interrupted: the app stopped while this job ran";
@@ -126,7 +127,7 @@ class QueueWorker {
   private filling: Promise<void> | undefined;
   private fillAgain = false;
   private stopping = false;
-  private stopped: Promise<void> | undefined;
+  private stopped: Promise<boolean> | undefined;
   /** Past stop's deadline: runs that end now write nothing (the pool may be closed). */
   private detached = false;
 
@@ -166,12 +167,12 @@ class QueueWorker {
   }
 
   /** The first call's deadline holds; later calls wait for the same end. */
-  stop(deadlineMs = 5_000): Promise<void> {
+  stop(deadlineMs = 5_000): Promise<boolean> {
     this.stopped ??= this.stopRuns(deadlineMs);
     return this.stopped;
   }
 
-  private async stopRuns(deadlineMs: number): Promise<void> {
+  private async stopRuns(deadlineMs: number): Promise<boolean> {
     this.stopping = true;
     clearTimeout(this.pollTimer);
     await Promise.all([this.polling, this.filling]);
@@ -183,10 +184,11 @@ class QueueWorker {
       new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(true), deadlineMs))),
     ]);
     clearTimeout(deadline);
-    if (!timedOut) return;
+    if (!timedOut) return true;
     this.detached = true;
     for (const run of this.running.values()) void run.lease.end();
     this.log.warn({ jobs: [...this.running.keys()].map(Number) }, "stopped without these jobs ending: when their leases run out, the next poll of any instance re-queues or fails them");
+    return false;
   }
 
   private async queueRecurringJobs(): Promise<void> {

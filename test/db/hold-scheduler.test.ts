@@ -1,10 +1,14 @@
 // Two app instances on one database, each with its job worker, as the server runs them:
 // the hold scheduler is one recurring job that either instance may run, and every
 // expired hold is ended exactly once, as "system", whichever instance ran it.
+import { randomUUID } from "node:crypto";
 import t from "tap";
 import { buildApp } from "../../src/app.js";
 import { createPrismaClient } from "../../src/db/prisma.js";
+import { systemCaller } from "../../src/shared/actor.js";
 import { ManualClock } from "../../src/shared/clock.js";
+import { endExpiredHolds } from "../../src/modules/assignments/assignments.service.js";
+import { deactivateEndedSubscriptions } from "../../src/modules/subscriptions/subscriptions.service.js";
 import { buildTestApp } from "../helpers/app.js";
 import { makeClientAccount, makeDids, makeOperator, makePackage, makeSubscription } from "../helpers/factories.js";
 
@@ -45,4 +49,37 @@ t.test("two instances, one scheduler's work, each hold ended once", async (t) =>
   t.same(events[0], { n: 3000, distinct: 3000, system: 3000 }, "one event per DID, by the system");
   const jobs = await db.job.findMany({ where: { kind: "hold-scheduler" } });
   t.equal(jobs.filter((j) => j.state === "queued" || j.state === "running").length, 1, "one scheduler job across both instances, the next one queued");
+});
+
+t.test("a stop (the job's signal) ends the scheduler between its transactions, never inside one", async (t) => {
+  const clock = new ManualClock(new Date("2026-11-27T10:00:00Z"));
+  const { db } = await buildTestApp(t, {}, { clock });
+  const op = await makeOperator(db);
+  const account = await makeClientAccount(db, op.resellerId);
+  const numbers = Array.from({ length: 250 }, (_, i) => `38045${String(i).padStart(7, "0")}`);
+  await makeDids(db, op.id, numbers, { status: "hold", clientAccountId: account.id, holdUntil: new Date("2026-11-20T00:00:00Z") });
+  const caller = systemCaller(randomUUID());
+  const stopped = new AbortController();
+  stopped.abort(new Error("the app is stopping"));
+  await t.rejects(endExpiredHolds(db, caller, clock, 100, stopped.signal), /the app is stopping/);
+  await t.rejects(deactivateEndedSubscriptions(db, caller, clock, stopped.signal), /the app is stopping/);
+  t.equal(await db.did.count({ where: { status: "hold" } }), 250, "nothing begun after the stop");
+
+  // Aborted while the first batch runs: that batch commits whole, the next never starts.
+  const midway = new AbortController();
+  const batches: number[] = [];
+  const counting = new Proxy(db, {
+    get(target, key, receiver) {
+      if (key !== "$transaction") return Reflect.get(target, key, receiver);
+      return async (...args: Parameters<typeof db.$transaction>) => {
+        const result = await (target.$transaction as (...a: unknown[]) => Promise<unknown>)(...args);
+        batches.push(Array.isArray(result) ? result.length : 0);
+        midway.abort(new Error("the app is stopping"));
+        return result;
+      };
+    },
+  });
+  await t.rejects(endExpiredHolds(counting, caller, clock, 100, midway.signal), /the app is stopping/);
+  t.same(batches, [100], "one batch ran");
+  t.equal(await db.did.count({ where: { status: "hold" } }), 150, "it stayed done: whole batches only");
 });

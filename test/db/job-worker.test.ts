@@ -141,7 +141,7 @@ t.test("stop() aborts the running handlers and waits for them", async (t) => {
       const id = await enqueueJob(db!, { kind: policy, payload: {} });
       worker.wake();
       await jobIn(db!, id, ["running"]);
-      await worker.stop(5_000);
+      t.equal(await worker.stop(5_000), true, "every run ended in time");
       t.ok(ended, "stop() returned after the handler ended");
       const job = (await jobById(db!, id))!;
       t.match(job, policy === "fail" ? { state: "failed", error: interruptedMessage } : { state: "queued", error: interruptedMessage, attempts: 1 });
@@ -160,7 +160,7 @@ t.test("stop() aborts the running handlers and waits for them", async (t) => {
     worker.wake();
     await jobIn(db!, id, ["running"]);
     const started = Date.now();
-    await worker.stop(300);
+    t.equal(await worker.stop(300), false, "says a run did not end in time");
     t.ok(Date.now() - started < 1_000, "waited for the deadline only");
     t.equal((await jobById(db!, id))?.state, "running", "left running: its lease still holds");
     testWorker(t, db!, { stuck: recordedHandler("fail").handler }, { leaseMs: 400 });

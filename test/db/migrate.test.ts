@@ -3,14 +3,15 @@
 import { createHash } from "node:crypto";
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
-import t from "tap";
+import t, { type Test } from "tap";
 import pg from "pg";
-import { applyMigrations, withDatabaseName } from "../../src/db/migrate.js";
+import { applyMigrations, appliedMigrationsSql, listMigrationNames, pendingMigrations, withDatabaseName } from "../../src/db/migrate.js";
 import { prismaDir } from "../../src/paths.js";
 
-t.test("migrations are recorded as prisma migrate deploy records them", async (t) => {
+/** A new, empty database (not cloned from the migrated template), dropped at the end. */
+async function emptyDatabase(t: Test, suffix: string): Promise<string> {
   const server = process.env.TEST_DB_SERVER_URL!;
-  const name = `${process.env.TEST_DB_TEMPLATE}_mig${process.pid}`;
+  const name = `${process.env.TEST_DB_TEMPLATE}_${suffix}${process.pid}`;
   const admin = new pg.Client({ connectionString: withDatabaseName(server, "postgres") });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}"`);
@@ -18,7 +19,11 @@ t.test("migrations are recorded as prisma migrate deploy records them", async (t
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await admin.end();
   });
-  const url = withDatabaseName(server, name);
+  return withDatabaseName(server, name);
+}
+
+t.test("migrations are recorded as prisma migrate deploy records them", async (t) => {
+  const url = await emptyDatabase(t, "mig");
 
   const migrationsDir = path.join(prismaDir, "migrations");
   const names = (await readdir(migrationsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
@@ -39,4 +44,22 @@ t.test("migrations are recorded as prisma migrate deploy records them", async (t
   }
   const collation = await client.query("SELECT collation_name FROM information_schema.columns WHERE table_name = 'did' AND column_name = 'number'");
   t.equal(collation.rows[0].collation_name, "C", "numbers use the C collation the indexes rely on");
+});
+
+t.test("two instances starting together on a new database: one migrates, the other waits and applies nothing", async (t) => {
+  const url = await emptyDatabase(t, "race");
+  const names = await listMigrationNames();
+  const waits: string[] = [];
+  const results = await Promise.all([applyMigrations(url, (m) => waits.push(m)), applyMigrations(url, (m) => waits.push(m))]);
+  t.same(results.map((r) => r.length).sort((a, b) => a - b), [0, names.length], "every migration applied once, by one of them");
+  t.match(waits, [/another instance is migrating this database: waiting for it/], "the one that waited said so");
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  t.teardown(() => client.end());
+  const applied = (await client.query<{ migration_name: string }>(appliedMigrationsSql)).rows.map((r) => r.migration_name);
+  t.same(applied.sort(), names, "one row per migration, none twice");
+  t.same(await pendingMigrations(applied), [], "nothing pending");
+  t.same(await pendingMigrations(applied.slice(0, -1)), names.slice(-1), "a missing row is pending");
+  const locks = await client.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'");
+  t.equal(locks.rows[0].n, 0, "the lock went with its connection");
 });

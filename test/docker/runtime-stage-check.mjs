@@ -21,7 +21,7 @@
 //    127.0.0.1 (the image listens on 0.0.0.0) and DATABASE_URL naming a new, empty
 //    database on the test server (found as `npm test` finds it: TEST_DATABASE_URL, else
 //    DATABASE_URL's server, else an embedded PostgreSQL from the dev install); waits for
-//    /healthz to answer 200; checks that /signin is an HTML sign-in form whose stylesheet
+//    /healthz to answer 200, then /readyz (database and migrations; not cached); checks that /signin is an HTML sign-in form whose stylesheet
 //    and script load; signs in as the first admin (password from the console) and opens
 //    /dids; runs the HEALTHCHECK command; checks that the app migrated the database
 //    (Prisma's _prisma_migrations lists every migration) and created the first admin.
@@ -325,6 +325,12 @@ try {
   const base = `http://127.0.0.1:${port}`;
   await waitForHealth(base, child, showOutput, 60_000);
   log(`GET /healthz -> 200 after ${seconds(phase)}`);
+  const ready = await fetch(`${base}/readyz`);
+  const readyBody = await ready.text();
+  if (ready.status !== 200 || readyBody !== "ok" || ready.headers.get("cache-control") !== "no-store") {
+    fail(`GET /readyz -> ${ready.status} "${readyBody}" (cache-control: ${ready.headers.get("cache-control")}), expected 200 "ok", no-store`);
+  }
+  log("GET /readyz -> 200: the database answers and every migration is applied");
 
   const signin = await fetch(`${base}/signin`);
   const html = await signin.text();

@@ -149,6 +149,7 @@ t.test("access", async (t) => {
     { method: "GET", route: "/healthz", url: () => "/healthz", expect: statuses(200, 200, 200, 200, 200) },
     // Unconfigured here (no METRICS_TOKEN or METRICS_ALLOW): closed to everyone, sessions included (metrics.test.ts opens it).
     { method: "GET", route: "/metrics", url: () => "/metrics", expect: statuses(404, 404, 404, 404, 404) },
+    { method: "GET", route: "/readyz", url: () => "/readyz", expect: statuses(200, 200, 200, 200, 200) },
     { method: "GET", route: "/dialog/close", url: () => "/dialog/close", expect: statuses(303, 200, 200, 200, 200) },
     { method: "GET", route: "/signin", url: () => "/signin", expect: statuses(200, 303, 303, 303, 303) },
     { method: "POST", route: "/signin", url: () => "/signin", body: () => ({ username: "nobody", password: "wrong password" }), expect: statuses(403, 401, 401, 401, 401) },

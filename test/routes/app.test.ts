@@ -12,10 +12,17 @@ t.test("the app shell", async (t) => {
     t.equal(res.headers.location, "/dids");
   });
 
-  t.test("/healthz answers when the database does", async (t) => {
-    const res = await admin.inject({ url: "/healthz" });
-    t.equal(res.statusCode, 200);
-    t.equal(res.body, "ok");
+  t.test("/healthz and /readyz answer ok, uncached, with no session or page hooks", async (t) => {
+    for (const url of ["/healthz", "/readyz"]) {
+      const res = await app.inject({ url });
+      t.equal(res.statusCode, 200, url);
+      t.equal(res.body, "ok");
+      t.match(res.headers["content-type"], /^text\/plain/);
+      t.equal(res.headers["cache-control"], "no-store");
+      t.notOk(res.headers["set-cookie"], "no session or CSRF cookie");
+      t.notOk(res.headers["content-security-policy"], "outside the pages' scope");
+    }
+    t.equal((await admin.inject({ url: "/readyz" })).statusCode, 200, "signed in or not");
   });
 
   t.test("htmx and the stylesheet come from our own origin, cached for long", async (t) => {

@@ -61,3 +61,11 @@ t.test("/metrics access: METRICS_TOKEN and METRICS_ALLOW", async (t) => {
   ];
   for (const [value, message] of bad) t.throws(() => loadConfig({ METRICS_ALLOW: value }), message, value);
 });
+
+t.test("the shutdown deadline: default, override and bad values", async (t) => {
+  t.equal(loadConfig({}).shutdownTimeoutSeconds, 25);
+  t.equal(loadConfig({ SHUTDOWN_TIMEOUT_SECONDS: "5" }).shutdownTimeoutSeconds, 5);
+  for (const value of ["0", "-1", "2.5", "25s", "3601"]) {
+    t.throws(() => loadConfig({ SHUTDOWN_TIMEOUT_SECONDS: value }), /^SHUTDOWN_TIMEOUT_SECONDS must be a whole number from 1 to 3600/, value);
+  }
+});

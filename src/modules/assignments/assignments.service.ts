@@ -118,9 +118,11 @@ export const holdBatchSize = 5000;
  * two instances share the work and never do it twice). Catches up after downtime: it runs
  * until nothing has ended.
  */
-export async function endExpiredHolds(db: Db, caller: Caller, clock: Clock, batch = holdBatchSize): Promise<number> {
+/** `signal` (a job's): stops between batches, each a transaction of its own, by throwing. */
+export async function endExpiredHolds(db: Db, caller: Caller, clock: Clock, batch = holdBatchSize, signal?: AbortSignal): Promise<number> {
   let ended = 0;
   for (;;) {
+    signal?.throwIfAborted();
     const done = await db.$transaction((tx) => repo.endHolds(tx, clock.now(), batch, caller), { timeout: 120_000, maxWait: 10_000 });
     ended += done.length;
     if (done.length < batch) return ended;

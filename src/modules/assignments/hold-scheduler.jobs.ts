@@ -10,7 +10,7 @@ import { systemCaller } from "../../shared/actor.js";
 import type { Clock } from "../../shared/clock.js";
 import { noHoldSchedulerMetrics, type HoldSchedulerMetrics } from "../../shared/metrics.js";
 import { deactivateEndedSubscriptions } from "../subscriptions/subscriptions.service.js";
-import { endExpiredHolds } from "./assignments.service.js";
+import { endExpiredHolds, holdBatchSize } from "./assignments.service.js";
 
 export const holdSchedulerEveryMs = 60_000;
 
@@ -22,11 +22,12 @@ export function holdScheduler(clock: Clock, metrics: HoldSchedulerMetrics = noHo
     repeatEveryMs: holdSchedulerEveryMs,
     async run(ctx, db) {
       const caller = systemCaller(randomUUID());
+      // On a stop, each stops between its transactions (ctx.signal): whole batches stay done.
       let ended: Awaited<ReturnType<typeof deactivateEndedSubscriptions>>;
       let released: number;
       try {
-        ended = await deactivateEndedSubscriptions(db, caller, clock);
-        released = await endExpiredHolds(db, caller, clock);
+        ended = await deactivateEndedSubscriptions(db, caller, clock, ctx.signal);
+        released = await endExpiredHolds(db, caller, clock, holdBatchSize, ctx.signal);
       } catch (error) {
         metrics.holdSchedulerFailed();
         throw error;

@@ -26,12 +26,16 @@ interface ImportJobPayload {
 
 const payloadOf = (payload: Record<string, unknown>) => payload as unknown as ImportJobPayload;
 
-/** An unexpected error (the database went away) fails the import too, not only the job. */
-async function failingImport(db: Db, importId: number, step: () => Promise<unknown>): Promise<void> {
+/**
+ * An unexpected error (the database went away) fails the import too, not only the job.
+ * A stop (the signal aborted) is left to `interrupted`, which fails the import with its
+ * own message in the transaction that ends the job.
+ */
+async function failingImport(db: Db, importId: number, signal: AbortSignal, step: () => Promise<unknown>): Promise<void> {
   try {
     await step();
   } catch (error) {
-    await failImport(db, importId).catch(() => {});
+    if (!signal.aborted) await failImport(db, importId).catch(() => {});
     throw error;
   }
 }
@@ -62,7 +66,7 @@ export function importJobHandlers(limits: ImportLimits, metrics: ImportMetrics):
       interrupted,
       run: async (ctx, db) => {
         const { importId } = payloadOf(ctx.payload);
-        await failingImport(db, importId, () => runCheck(db, importId, limits, (done, total) => ctx.progress(done, total), metrics));
+        await failingImport(db, importId, ctx.signal, () => runCheck(db, importId, limits, (done, total) => ctx.progress(done, total), metrics, ctx.signal));
       },
     },
     [commitJobKind]: {
@@ -71,7 +75,7 @@ export function importJobHandlers(limits: ImportLimits, metrics: ImportMetrics):
       interrupted,
       run: async (ctx, db) => {
         const { importId, caller } = payloadOf(ctx.payload);
-        await failingImport(db, importId, () => runCommit(db, importId, caller, metrics));
+        await failingImport(db, importId, ctx.signal, () => runCommit(db, importId, caller, metrics, ctx.signal));
       },
     },
   };

@@ -202,7 +202,7 @@ class StepOvertaken extends Error {}
  * All in one transaction; on a bad file the import fails with the reader's message.
  * Returns false when the import failed.
  */
-export async function runCheck(db: Db, id: number, limits: ImportLimits, progress: Progress = () => {}, metrics: ImportMetrics = noImportMetrics): Promise<boolean> {
+export async function runCheck(db: Db, id: number, limits: ImportLimits, progress: Progress = () => {}, metrics: ImportMetrics = noImportMetrics, signal?: AbortSignal): Promise<boolean> {
   const run = await repo.findImport(db, { resellerId: null }, id);
   if (!run) return false;
   const { settings } = run;
@@ -223,6 +223,9 @@ export async function runCheck(db: Db, id: number, limits: ImportLimits, progres
       return withPgClient(db, (client) =>
         repo.withStaging(client, id, async (copy) => {
           const numbers = await copy(stagedRows(file, settings, reading, warnings, limits.maxNumbers, (n) => {
+            // A stop (a job's signal) ends the check between rows: the throw rolls the
+            // staging back with the rest of the check's transaction.
+            signal?.throwIfAborted();
             rows = n;
             if (n % 5000 === 0) {
               progress(n, total);
@@ -318,10 +321,10 @@ export async function commitImport(db: Db, caller: Actor & Caller, id: number, l
  * and their events, the import's own event, the import marked done. Returns false if the
  * import was not ready (cancelled meanwhile).
  */
-export async function runCommit(db: Db, id: number, caller: Caller, metrics: ImportMetrics = noImportMetrics): Promise<boolean> {
+export async function runCommit(db: Db, id: number, caller: Caller, metrics: ImportMetrics = noImportMetrics, signal?: AbortSignal): Promise<boolean> {
   const stepEnded = metrics.stepStarted("commit");
   try {
-    const created = await commitInTransaction(db, id, caller);
+    const created = await commitInTransaction(db, id, caller, signal);
     if (created !== undefined) metrics.didsImported(created);
     return created !== undefined;
   } finally {
@@ -330,9 +333,13 @@ export async function runCommit(db: Db, id: number, caller: Caller, metrics: Imp
 }
 
 /** runCommit's transaction: the count of DIDs created, or undefined if the import was not ready. */
-async function commitInTransaction(db: Db, id: number, caller: Caller): Promise<number | undefined> {
+async function commitInTransaction(db: Db, id: number, caller: Caller, signal?: AbortSignal): Promise<number | undefined> {
   return db.$transaction(
     async (tx) => {
+      // A stop before the commit began: not begun at all. Once begun, it runs to its end (it
+      // is one transaction, mostly one statement): an interruption would only waste it, and
+      // if the app's deadline comes first, the connection's end rolls it back whole.
+      signal?.throwIfAborted();
       const run = await repo.lockImport(tx, { resellerId: null }, id);
       if (!run || run.state !== "importing" || !run.report) return undefined;
       const scope = importScope(run);

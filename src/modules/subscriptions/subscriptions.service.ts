@@ -115,10 +115,12 @@ async function recordActivation(tx: Parameters<typeof recordAuditEvents>[0], cal
  * DIDs put on hold, as "system". One transaction per subscription, taken with SKIP LOCKED,
  * so that two instances never deactivate the same one.
  */
-export async function deactivateEndedSubscriptions(db: Db, caller: Caller, clock: Clock): Promise<{ subscriptions: number; dids: number }> {
+export async function deactivateEndedSubscriptions(db: Db, caller: Caller, clock: Clock, signal?: AbortSignal): Promise<{ subscriptions: number; dids: number }> {
   let subscriptions = 0;
   let dids = 0;
   for (;;) {
+    // A job's stop: between subscriptions, each a transaction of its own.
+    signal?.throwIfAborted();
     const outcome = await db.$transaction(async (tx) => {
       const [id] = await repo.lockEndedSubscriptions(tx, utcDay(clock.now()), 1);
       if (id === undefined) return undefined;
