@@ -48,6 +48,8 @@ export interface AppConfig {
   importMaxNumbers: number;
   /** Routing API: lookups per second per token, for tokens that set no limit of their own. */
   apiRateLimit: number;
+  /** The inventory counts a search exactly when the planner expects at most this many matches; above, "about N". */
+  countExactUpTo: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -108,5 +110,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     importInlineMaxBytes: integer(env, "IMPORT_INLINE_MAX_BYTES", 1024 * 1024, 0, 2 * 1024 * 1024 * 1024),
     importMaxNumbers: integer(env, "IMPORT_MAX_NUMBERS", 2_000_000, 1, 20_000_000),
     apiRateLimit: integer(env, "API_RATE_LIMIT", 1000, 1, maxApiRateLimit),
+    countExactUpTo: integer(env, "COUNT_EXACT_UP_TO", 100_000, 0, 1_000_000_000),
   };
 }
