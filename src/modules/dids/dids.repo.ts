@@ -51,24 +51,6 @@ const joins = Prisma.sql`
   LEFT JOIN subscription su ON su.id = d.subscription_id
   LEFT JOIN package pk ON pk.id = su.package_id`;
 
-/**
- * The SQL of one list page (exported so the benchmark runs exactly what the app runs).
- * The page's ids are picked first, joining only what the sort needs, and only those rows
- * are then joined for display: page 1,000 no longer joins the 49,950 rows it skips.
- */
-export function listDidsSql(query: DidListQuery, scope: Scope): Prisma.Sql {
-  const order = didOrderSql(query.sort, query.dir);
-  const offset = (query.page - 1) * query.per;
-  return Prisma.sql`
-    SELECT ${selectColumns}
-    FROM (
-      SELECT d.id FROM did d ${didSortJoinsSql(query.sort)} ${didWhereSql(query.filter, scope)} ${order} LIMIT ${query.per} OFFSET ${offset}
-    ) page
-    JOIN did d ON d.id = page.id
-    ${joins}
-    ${order}`;
-}
-
 /** The SQL of the total count that goes with a list page. */
 export function countDidsSql(filter: DidFilter, scope: Scope): Prisma.Sql {
   return Prisma.sql`SELECT count(*)::int AS total FROM did d ${didWhereSql(filter, scope)}`;
