@@ -8,7 +8,7 @@ import { makeDids, makeOperator, makeReseller } from "../helpers/factories.js";
 import { viewHelpers } from "../../src/shared/view-helpers.js";
 
 t.test("estimated and exact totals", async (t) => {
-  const { db, admin } = await buildTestApp(t, { countExactUpTo: 5 });
+  const { db, admin, signInAs } = await buildTestApp(t, { countExactUpTo: 5 });
   const acme = await makeReseller(db, "Acme");
   const kyiv = await makeOperator(db, { name: "Kyivstar", resellerId: acme.id });
   await makeDids(db, kyiv.id, Array.from({ length: 30 }, (_, i) => `3804410000${String(i).padStart(2, "0")}`), { tag: "gold" });
@@ -34,6 +34,18 @@ t.test("estimated and exact totals", async (t) => {
       t.match(p.summary, summary, url);
       t.equal(p.total, "exact", url);
     }
+  });
+
+  t.test("a reseller's user: the counters within the scope", async (t) => {
+    const globex = await makeReseller(db, "Globex");
+    const life = await makeOperator(db, { name: "Lifecell", resellerId: globex.id });
+    await makeDids(db, life.id, ["15550000001", "15550000002", "15550000003"]);
+    const user = await signInAs({ role: "reseller", resellerId: globex.id });
+    const doc = html((await user.inject({ url: "/dids" })).body);
+    t.match(text(doc.querySelector(".summary")), /^3 DIDs · page 1 of 1$/);
+    t.match(text(html((await user.inject({ url: "/dids?status=in_stock" })).body).querySelector(".summary")), /^3 DIDs match/);
+    t.match(text(html((await admin.inject({ url: "/dids?per=25" })).body).querySelector(".summary")), /^43 DIDs · page 1 of 2$/, "the admin sees every reseller's");
+    await db.did.deleteMany({ where: { operatorId: life.id } });
   });
 
   t.test("a large search without a counter: about N, a next page, no last page, and count exactly", async (t) => {
