@@ -56,6 +56,8 @@ export interface AppConfig {
   metricsAllow: string[];
   /** On SIGTERM: how long requests in flight and running jobs get to finish before they are cut. */
   shutdownTimeoutSeconds: number;
+  /** The inventory counts a search exactly when the planner expects at most this many matches; above, "about N". */
+  countExactUpTo: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -144,5 +146,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     metricsAllow: metricsAllow(env.METRICS_ALLOW),
     // Below the 30 s most orchestrators wait before SIGKILL (deploy/compose.yaml gives 40 s).
     shutdownTimeoutSeconds: integer(env, "SHUTDOWN_TIMEOUT_SECONDS", 25, 1, 3600),
+    countExactUpTo: integer(env, "COUNT_EXACT_UP_TO", 100_000, 0, 1_000_000_000),
   };
 }

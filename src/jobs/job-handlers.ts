@@ -1,10 +1,11 @@
 // The kinds of background job the app runs, by name: the registry the server's worker
-// is started with (app.ts): the session purge, the hold scheduler and the background
-// steps of imports.
+// is started with (app.ts): the session purge, the hold scheduler, the compaction of the
+// DID counts and the background steps of imports.
 import type { AppConfig } from "../config.js";
 import { deleteExpiredCounters } from "../db/shared-counters.js";
 import { purgeExpiredSessions, type SessionPolicy } from "../modules/auth/auth.service.js";
 import { holdScheduler } from "../modules/assignments/hold-scheduler.jobs.js";
+import { didCountCompact } from "../modules/dids/did-counts.jobs.js";
 import { importJobHandlers } from "../modules/imports/imports.jobs.js";
 import { systemClock, type Clock } from "../shared/clock.js";
 import { noHoldSchedulerMetrics, noImportMetrics, type HoldSchedulerMetrics, type ImportMetrics } from "../shared/metrics.js";
@@ -17,6 +18,7 @@ export function jobHandlers(
 ): Record<string, JobHandler> {
   return {
     "hold-scheduler": holdScheduler(clock, metrics),
+    "did-count-compact": didCountCompact(),
     "session-purge": sessionPurge({ idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours }),
     ...importJobHandlers({ inlineMaxBytes: config.importInlineMaxBytes, maxNumbers: config.importMaxNumbers }, metrics),
   };

@@ -45,6 +45,11 @@ export const viewHelpers = {
     return n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / (1024 * 1024)).toFixed(1)} MB`;
   },
   plural: (n: number, one: string, many: string) => `${numberFormat.format(n)} ${n === 1 ? one : many}`,
+  /**
+   * An estimate, worded so that it never reads as a count: "about 10.0 million", "about
+   * 250,000" (two significant digits below a million).
+   */
+  about: (n: number) => `about ${n >= 1_000_000 ? `${(n / 1_000_000).toFixed(1)} million` : numberFormat.format(Number(n.toPrecision(2)))}`,
   statusLabel: (status: string) => statusLabels[status as DidStatus] ?? status,
   /** Attributes marking a field invalid and pointing at its message (printed raw: no user text). */
   invalid: (errors: Record<string, string> | undefined, field: string) =>

@@ -52,6 +52,11 @@ export interface DidListQuery {
   dir: "asc" | "desc";
   page: number;
   per: number;
+  /**
+   * `count=exact`: count the matches exactly even where the count would be estimated (a
+   * filter that matches many DIDs and no counter answers: see dids.service.ts didListPage).
+   */
+  exactCount: boolean;
 }
 
 /**
@@ -77,7 +82,7 @@ export const filterParams = {
 } as const satisfies Record<keyof DidFilter, string>;
 
 /** The names of the list's own state (not filters). */
-export const listParams = { sort: "sort", dir: "dir", page: "page", per: "per" } as const;
+export const listParams = { sort: "sort", dir: "dir", page: "page", per: "per", count: "count" } as const;
 
 /**
  * Not a filter: the search form sends it along with `client=<id>`, holding the name its
@@ -86,7 +91,7 @@ export const listParams = { sort: "sort", dir: "dir", page: "page", per: "per" }
  */
 export const clientShownParam = "client_shown";
 
-export const defaultListQuery: DidListQuery = { filter: { statuses: [] }, sort: "number", dir: "asc", page: 1, per: 50 };
+export const defaultListQuery: DidListQuery = { filter: { statuses: [] }, sort: "number", dir: "asc", page: 1, per: 50, exactCount: false };
 
 export type ParseResult = { ok: true; query: DidListQuery } | { ok: false; errors: FieldErrors; query: DidListQuery };
 
@@ -155,7 +160,11 @@ export function parseDidListQuery(source: Record<string, unknown>): ParseResult 
     dir: r.oneOf(listParams.dir, "sort direction", ["asc", "desc"] as const, defaultListQuery.dir) ?? defaultListQuery.dir,
     page: r.integer(listParams.page, "Page", 1, maxPage, 1) ?? 1,
     per,
+    exactCount: false,
   };
+  const count = r.raw(listParams.count)?.trim();
+  if (count === "exact") query.exactCount = true;
+  else if (count) r.fail(listParams.count, "Count: only “exact” (or leave it out: a large count is then estimated).");
   return r.ok ? { ok: true, query } : { ok: false, errors: r.errors, query };
 }
 
@@ -177,6 +186,7 @@ export function listSearchParams(query: DidListQuery, overrides: Partial<Omit<Di
     add(listParams.dir, q.dir);
   }
   if (q.per !== defaultListQuery.per) add(listParams.per, q.per);
+  if (q.exactCount) add(listParams.count, "exact");
   if (q.page !== 1) add(listParams.page, q.page);
   return params;
 }
@@ -195,7 +205,7 @@ export function hiddenSearchFields(query: DidListQuery): [string, string][] {
  * for a form that acts on the search elsewhere: the export.
  */
 export function searchFields(query: DidListQuery): [string, string][] {
-  return [...listSearchParams(query, { page: 1, per: defaultListQuery.per })];
+  return [...listSearchParams(query, { page: 1, per: defaultListQuery.per, exactCount: false })];
 }
 
 export function listUrl(query: DidListQuery, overrides: Partial<Omit<DidListQuery, "filter">> = {}): string {

@@ -69,7 +69,7 @@ async function didIdOr400(request: WithId, reply: FastifyReply): Promise<number 
 
 export default async function didRoutes(app: FastifyInstance) {
   app.get<{ Querystring: Query }>("/dids", async (request, reply) => {
-    const page = await service.didListPage(app.db, request.actor!, request.query);
+    const page = await service.didListPage(app.db, request.actor!, request.query, app.config.countExactUpTo);
     const canonical = listUrl(page.query);
     // htmx pushes the canonical URL, so shared links carry no empty fields.
     if (request.wantsFragment && page.valid) reply.header("hx-push-url", canonical);
@@ -185,7 +185,7 @@ export default async function didRoutes(app: FastifyInstance) {
       return reply.redirectAfterPost(listUrl(query));
     }
     // Parsed as a query string is: a repeated filter (two statuses) stays a list.
-    const page = await service.didListPage(app.db, request.actor!, parseFormEncoded(listSearchParams(query).toString()));
+    const page = await service.didListPage(app.db, request.actor!, parseFormEncoded(listSearchParams(query).toString()), app.config.countExactUpTo);
     return reply.render(
       { page: "dids/list", fragment: "dids/_bulk-done" },
       { ...listView(page), notice: message },

@@ -7,13 +7,13 @@ import { isConflictError, lockWaitMs } from "../../db/locked-transaction.js";
 import type { Db } from "../../db/prisma.js";
 import type { Prisma } from "../../generated/prisma/client.js";
 import { isUniqueViolation } from "../../db/prisma.js";
-import type { Actor, Caller } from "../../shared/actor.js";
+import type { Actor, Caller, Scope } from "../../shared/actor.js";
 import type { FieldErrors } from "../../shared/field-errors.js";
 import { recordAuditEvents } from "../audit/audit-log.js";
 import { findAccountChoice, findClientChoice, listAccountChoices } from "../clients/clients.repo.js";
-import { listPackageOptions } from "../packages/packages.repo.js";
-import { findOperator, holdOperator, listOperatorOptions } from "../operators/operators.repo.js";
-import { listResellerOptions } from "../resellers/resellers.repo.js";
+import { packageOptionsJsonSql } from "../packages/packages.repo.js";
+import { findOperator, holdOperator, listOperatorOptions, operatorOptionsJsonSql } from "../operators/operators.repo.js";
+import { resellerOptionsJsonSql } from "../resellers/resellers.repo.js";
 import { parseDidListQuery, type DidListQuery } from "./did-filters.js";
 import type { CreateDidsCommand, CreateDidsForm, EditDidCommand, EditDidForm, MassDeleteCommand, MassEditCommand } from "./did-forms.js";
 import { parseDidNumbers } from "./did-numbers.js";
@@ -23,43 +23,103 @@ import * as repo from "./dids.repo.js";
 
 export const conflictListLimit = 50;
 const operatorGone = "That operator does not exist (any more). Choose another.";
+/** The search form's option lists: read with the page, in its one statement (readListPage). */
+type ListOptions = {
+  operators: { id: number; name: string; reseller: { id: number; name: string } }[];
+  resellers: { id: number; name: string }[];
+  packages: { id: number; name: string; reseller: { name: string } }[];
+};
+
+function listOptionsSql(scope: Scope) {
+  return { operators: operatorOptionsJsonSql(scope), resellers: resellerOptionsJsonSql(scope), packages: packageOptionsJsonSql(scope) };
+}
+
+/**
+ * What a query names besides the option lists: the chosen client (whose name its text
+ * field shows: clients are too many for a list), the account and the accounts to offer,
+ * the batch. No query at all when the URL names none of them (the usual case).
+ */
+async function findChoices(db: Db, scope: Scope, filter: DidListQuery["filter"]) {
+  const { clientId, accountId, batchId } = filter;
+  const [client, account, batch] = await Promise.all([
+    clientId !== undefined ? findClientChoice(db, scope, clientId) : undefined,
+    accountId !== undefined ? findAccountChoice(db, scope, accountId) : undefined,
+    batchId !== undefined ? repo.findBatch(db, scope, batchId) : undefined,
+  ]);
+  // The account field offers the chosen client's accounts (or the account's own client's).
+  const accountClientId = client?.id ?? account?.clientId;
+  const accounts = accountClientId !== undefined ? await listAccountChoices(db, accountClientId) : [];
+  return { client, account, accounts, batch };
+}
+
+/** A list URL's query checked against what exists in the scope: its operator, reseller, client, account, package and batch. */
+function checkQuery(parsed: ReturnType<typeof parseDidListQuery>, options: ListOptions, choices: Awaited<ReturnType<typeof findChoices>>) {
+  const errors: FieldErrors = parsed.ok ? {} : { ...parsed.errors };
+  const query = parsed.query;
+  const { operatorId, resellerId, clientId, accountId, packageId, batchId } = query.filter;
+  if (operatorId !== undefined && !options.operators.some((o) => o.id === operatorId)) errors.operator = `There is no operator with ID ${operatorId}.`;
+  if (resellerId !== undefined && !options.resellers.some((r) => r.id === resellerId)) errors.reseller = `There is no reseller with ID ${resellerId}.`;
+  if (clientId !== undefined && !choices.client) errors.client = `There is no client with ID ${clientId}.`;
+  if (accountId !== undefined && !choices.account) errors.account = `There is no client account with ID ${accountId}.`;
+  if (packageId !== undefined && !options.packages.some((p) => p.id === packageId)) errors.package = `There is no package with ID ${packageId}.`;
+  if (batchId !== undefined && !choices.batch) errors.batch = `There is no creation batch ${batchId}.`;
+  return { valid: Object.keys(errors).length === 0, errors, query, ...options, ...choices };
+}
+
 /**
  * A list URL's query, parsed and checked as the inventory page checks it: its operator,
- * reseller, client and batch must exist in the scope. With the search form's choices (and
- * the chosen client, whose name its text field shows: clients are too many for a list).
+ * reseller, client and batch must exist in the scope. With the search form's choices.
  * The page and the export both read a URL through here, so they answer the same URL alike.
  */
 export async function checkedListQuery(db: Db, actor: Actor, rawQuery: Record<string, unknown>) {
   const { scope } = actor;
   const parsed = parseDidListQuery(rawQuery);
-  const errors: FieldErrors = parsed.ok ? {} : { ...parsed.errors };
-  const query = parsed.query;
-  const { operatorId, resellerId, clientId, accountId, packageId, batchId } = query.filter;
-  const [operators, resellers, client, account, packages] = await Promise.all([
-    listOperatorOptions(db, scope),
-    listResellerOptions(db, scope),
-    clientId !== undefined ? findClientChoice(db, scope, clientId) : undefined,
-    accountId !== undefined ? findAccountChoice(db, scope, accountId) : undefined,
-    listPackageOptions(db, scope),
-  ]);
-  if (operatorId !== undefined && !operators.some((o) => o.id === operatorId)) errors.operator = `There is no operator with ID ${operatorId}.`;
-  if (resellerId !== undefined && !resellers.some((r) => r.id === resellerId)) errors.reseller = `There is no reseller with ID ${resellerId}.`;
-  if (clientId !== undefined && !client) errors.client = `There is no client with ID ${clientId}.`;
-  if (accountId !== undefined && !account) errors.account = `There is no client account with ID ${accountId}.`;
-  if (packageId !== undefined && !packages.some((p) => p.id === packageId)) errors.package = `There is no package with ID ${packageId}.`;
-  // The account field offers the chosen client's accounts (or the account's own client's).
-  const accountClientId = client?.id ?? account?.clientId;
-  const accounts = accountClientId !== undefined ? await listAccountChoices(db, accountClientId) : [];
-  const batch = batchId !== undefined ? await repo.findBatch(db, scope, batchId) : undefined;
-  if (batchId !== undefined && !batch) errors.batch = `There is no creation batch ${batchId}.`;
-  return { valid: Object.keys(errors).length === 0, errors, query, operators, resellers, client, account, accounts, packages, batch };
+  const [page, choices] = await Promise.all([repo.readListPage(db, scope, undefined, listOptionsSql(scope), undefined), findChoices(db, scope, parsed.query.filter)]);
+  return checkQuery(parsed, page.options as ListOptions, choices);
 }
 
-/** Everything the inventory page and its fragment show for one URL. */
-export async function didListPage(db: Db, actor: Actor, rawQuery: Record<string, unknown>) {
-  const checked = await checkedListQuery(db, actor, rawQuery);
-  const { rows, total } = checked.valid ? await repo.listDids(db, actor.scope, checked.query) : { rows: [], total: 0 };
-  return { ...checked, rows, total };
+/**
+ * The total that goes with a list page: exact, or (only where an exact count would cost a
+ * scan of many rows) the planner's estimate, which the page shows as "about".
+ */
+export interface ListTotal {
+  n: number;
+  exact: boolean;
+}
+
+/** Default of COUNT_EXACT_UP_TO: searches the planner expects to match more are estimated. */
+export const defaultCountExactUpTo = 100_000;
+
+/**
+ * Everything the inventory page and its fragment show for one URL: one statement reads the
+ * option lists, the rows and, where it is cheap and exact, the total (the counters answer
+ * no filter or statuses/operator/reseller; `count=exact` asks for count(*) whatever it costs).
+ * Otherwise the total comes from the page itself when it is the last one, or else from the
+ * planner: an exact count when it expects at most `countExactUpTo` matches, "about N" above.
+ */
+export async function didListPage(db: Db, actor: Actor, rawQuery: Record<string, unknown>, countExactUpTo = defaultCountExactUpTo) {
+  const { scope } = actor;
+  const parsed = parseDidListQuery(rawQuery);
+  const { filter } = parsed.query;
+  const totalFrom: repo.PageTotal = repo.countersAnswer(filter) ? "counters" : parsed.query.exactCount ? "count" : undefined;
+  const [page, choices] = await Promise.all([
+    repo.readListPage(db, scope, parsed.ok ? parsed.query : undefined, listOptionsSql(scope), totalFrom),
+    findChoices(db, scope, filter),
+  ]);
+  const checked = checkQuery(parsed, page.options as ListOptions, choices);
+  if (!checked.valid) return { ...checked, rows: [], total: 0, totalExact: true };
+  const total = page.total !== undefined ? { n: page.total, exact: true } : await pageTotal(db, scope, checked.query, page.rows.length, countExactUpTo);
+  return { ...checked, rows: page.rows, total: total.n, totalExact: total.exact };
+}
+
+async function pageTotal(db: Db, scope: Scope, query: DidListQuery, rowsShown: number, countExactUpTo: number): Promise<ListTotal> {
+  const before = (query.page - 1) * query.per;
+  // A page that is not full is the last one: the total is what came before it, plus it.
+  if (rowsShown < query.per && (rowsShown > 0 || query.page === 1)) return { n: before + rowsShown, exact: true };
+  const estimate = await repo.estimateDids(db, scope, query.filter);
+  if (estimate <= countExactUpTo) return { n: await repo.countDids(db, scope, query.filter), exact: true };
+  // Never less than the rows seen: a full page means at least one more.
+  return { n: Math.max(estimate, before + rowsShown + (rowsShown === query.per ? 1 : 0)), exact: false };
 }
 
 export type CreateDidsResult =
