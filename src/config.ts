@@ -120,6 +120,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // Twice the allowed count of 20-digit numbers (with separators and form encoding) must
   // still reach the validator and get a clear message at the field, not a bare 413.
   const derivedBodyLimit = Math.max(8 * 1024 * 1024, maxCreateDids * 2 * 24);
+  const proxies = trustProxy(env.TRUST_PROXY);
+  const allowed = metricsAllow(env.METRICS_ALLOW);
+  if (proxies === true && allowed.length > 0) {
+    // Every X-Forwarded-For entry would be trusted: any client could name an allowed address.
+    throw new Error("METRICS_ALLOW cannot be used with TRUST_PROXY=true, which lets a client name its own address: set TRUST_PROXY to the number or addresses of your proxies, or use METRICS_TOKEN");
+  }
   return {
     port: integer(env, "PORT", 3000, 0, 65535),
     host: env.HOST || "127.0.0.1",
@@ -130,7 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: env.LOG_LEVEL || "info",
     sessionIdleMinutes: integer(env, "SESSION_IDLE_MINUTES", 120, 1, 7 * 24 * 60),
     sessionAbsoluteHours: integer(env, "SESSION_ABSOLUTE_HOURS", 12, 1, 90 * 24),
-    trustProxy: trustProxy(env.TRUST_PROXY),
+    trustProxy: proxies,
     signInFailuresPerUsernameAndIp: integer(env, "SIGNIN_FAILURES_PER_USERNAME_AND_IP", 10, 1, 100_000),
     signInFailuresPerIp: integer(env, "SIGNIN_FAILURES_PER_IP", 60, 1, 100_000),
     signInFailuresPerUsername: integer(env, "SIGNIN_FAILURES_PER_USERNAME", 100, 1, 100_000),
@@ -143,7 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     importMaxNumbers: integer(env, "IMPORT_MAX_NUMBERS", 2_000_000, 1, 20_000_000),
     apiRateLimit: integer(env, "API_RATE_LIMIT", 1000, 1, maxApiRateLimit),
     metricsToken: metricsToken(env.METRICS_TOKEN),
-    metricsAllow: metricsAllow(env.METRICS_ALLOW),
+    metricsAllow: allowed,
     // Below the 30 s most orchestrators wait before SIGKILL (deploy/compose.yaml gives 40 s).
     shutdownTimeoutSeconds: integer(env, "SHUTDOWN_TIMEOUT_SECONDS", 25, 1, 3600),
     countExactUpTo: integer(env, "COUNT_EXACT_UP_TO", 100_000, 0, 1_000_000_000),

@@ -7,9 +7,10 @@
 //    requests in flight run on; the job worker stops claiming jobs and tells the running
 //    ones to stop at their next safe point (each chunk of a job is one transaction);
 // 2. at SHUTDOWN_TIMEOUT_SECONDS, if requests are still running: their connections are
-//    cut (a download ends short; a write in a transaction is rolled back when the pool
-//    closes) and jobs still running are left to their leases, which another instance (or
-//    the next start) re-queues or fails;
+//    cut (a download ends short; a write still in its transaction keeps its connection,
+//    so closing the pool waits for it, and PostgreSQL rolls it back when the process
+//    exits 5 s later at the latest) and jobs still running are left to their leases,
+//    which another instance (or the next start) re-queues or fails;
 // 3. the pool closes, then the embedded server if any;
 // 4. exit 0 when everything ended within the deadline, 1 when something had to be cut,
 //    so that a log reader or supervisor can tell a clean stop from a forced one.

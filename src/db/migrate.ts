@@ -64,13 +64,21 @@ export async function applyMigrations(databaseUrl: string, log: (m: string) => v
  */
 async function withMigrationLock<T>(databaseUrl: string, log: (m: string) => void, work: () => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: databaseUrl, application_name: "did-inventory migrate" });
+  // Idle while the migrations run: if the server drops it, an unhandled 'error' event
+  // would crash the process. The lock is gone with it; the migrations' own lock remains.
+  client.on("error", (error) => log(`the migration lock's connection failed: ${error.message}`));
   await client.connect();
   try {
     const key = migrationLockKey.toString();
-    const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS locked", [key]);
-    if (!rows[0]!.locked) {
-      log("another instance is migrating this database: waiting for it");
-      await client.query("SELECT pg_advisory_lock($1::bigint)", [key]);
+    // Asked again every half second rather than waited for in pg_advisory_lock: a
+    // statement waiting there holds a snapshot, and CREATE INDEX CONCURRENTLY in the
+    // other instance's migration waits for every snapshot older than its own: both would
+    // wait forever.
+    for (let waiting = false; ; waiting = true) {
+      const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1::bigint) AS locked", [key]);
+      if (rows[0]!.locked) break;
+      if (!waiting) log("another instance is migrating this database: waiting for it");
+      await new Promise((resolve) => setTimeout(resolve, 500));
     }
     // Unlocked by closing the connection, whatever `work` did.
     return await work();

@@ -26,3 +26,16 @@ export function sharedCounter(pool: pg.Pool, keyPrefix: string, points: number, 
 export async function deleteExpiredCounters(db: DbOrTx, nowMs = Date.now()): Promise<number> {
   return db.$executeRaw`DELETE FROM rate_limit WHERE expire < ${BigInt(nowMs - 3_600_000)}`;
 }
+
+/**
+ * Gives `points` back to `counter`'s current window for `key`, and to nothing else: once
+ * the window has ended, the library's reward() would open the next one below zero, a free
+ * share. (Windows are kept by each instance's clock, as the library keeps them.)
+ */
+export async function giveBack(pool: pg.Pool, counter: RateLimiterAbstract, key: string, points: number): Promise<void> {
+  await pool.query({
+    name: "rate-limit-give-back",
+    text: "UPDATE rate_limit SET points = points - $2 WHERE key = $1 AND expire > $3",
+    values: [counter.getKey(key), points, Date.now()],
+  });
+}

@@ -60,6 +60,8 @@ t.test("/metrics access: METRICS_TOKEN and METRICS_ALLOW", async (t) => {
     ["10.0.0.1,", /^METRICS_ALLOW has an empty entry/],
   ];
   for (const [value, message] of bad) t.throws(() => loadConfig({ METRICS_ALLOW: value }), message, value);
+  t.throws(() => loadConfig({ METRICS_ALLOW: "10.0.0.0/8", TRUST_PROXY: "true" }), /^METRICS_ALLOW cannot be used with TRUST_PROXY=true/, "not with a client-chosen address");
+  t.same(loadConfig({ METRICS_ALLOW: "10.0.0.0/8", TRUST_PROXY: "1" }).metricsAllow, ["10.0.0.0/8"], "with a counted proxy, yes");
 });
 
 t.test("the shutdown deadline: default, override and bad values", async (t) => {

@@ -13,7 +13,11 @@
 
 -- One transaction, did locked against writes throughout: a DID written between the
 -- triggers' creation and the backfill would be counted twice or not at all.
+-- Writers queue behind the lock while it waits: give up after a minute (the start fails
+-- and is retried) rather than stall every write behind a long import.
 BEGIN;
+
+SET LOCAL lock_timeout = '1min';
 
 LOCK TABLE "did" IN SHARE ROW EXCLUSIVE MODE;
 
@@ -52,8 +56,11 @@ BEGIN
 END';
 
 -- TRUNCATE fires no delete trigger: it empties the counts too.
+-- The lock first: a compaction in flight has rows this DELETE's snapshot cannot see yet,
+-- and they would survive it. TRUNCATE already holds did, so no writer waits on this.
 CREATE FUNCTION did_count_truncated() RETURNS trigger LANGUAGE plpgsql AS E'
 BEGIN
+  LOCK TABLE did_count_delta IN EXCLUSIVE MODE\073
   DELETE FROM did_count_delta\073
   RETURN NULL\073
 END';

@@ -29,7 +29,8 @@ export function holdScheduler(clock: Clock, metrics: HoldSchedulerMetrics = noHo
         ended = await deactivateEndedSubscriptions(db, caller, clock, ctx.signal);
         released = await endExpiredHolds(db, caller, clock, holdBatchSize, ctx.signal);
       } catch (error) {
-        metrics.holdSchedulerFailed();
+        // A stop between batches is no failure (every deploy would count one).
+        if (!ctx.signal.aborted) metrics.holdSchedulerFailed();
         throw error;
       }
       metrics.holdSchedulerRan({ subscriptionsEnded: ended.subscriptions, didsHeld: ended.dids, didsReleased: released });

@@ -104,7 +104,7 @@ function pageIdsByNameSql(query: DidListQuery, scope: Scope, offset: number): Pr
   }
   if (filter.statuses.length > 0 || filter.operatorId !== undefined) return undefined;
   // By client: assigned DIDs by client and account name, then (ascending; first when
-  // descending, as NULLs sort) the unassigned ones by id.
+  // descending, as NULLs sort) the unassigned ones by number.
   const accounts = Prisma.join([Prisma.sql`TRUE`, ...resellerIds.map((id) => Prisma.sql`ca.reseller_id = ${id}`)], " AND ");
   const unassigned = Prisma.join([Prisma.sql`d.client_account_id IS NULL`, ...resellerIds.map((id) => Prisma.sql`d.operator_id IN (SELECT id FROM operator WHERE reseller_id = ${id})`)], " AND ");
   return Prisma.sql`

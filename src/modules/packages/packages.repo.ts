@@ -103,7 +103,6 @@ export async function deletePackage(db: DbOrTx, scope: Scope, id: number): Promi
   if (count !== 1) throw new Error(`package ${id} is not in scope`);
 }
 
-/** The packages of the scope, for the inventory's Package filter (a reseller has tens, not thousands). */
 /** listPackageOptions as one JSON array in SQL (see operatorOptionsJsonSql in operators.repo.ts). */
 export function packageOptionsJsonSql(scope: Scope): Prisma.Sql {
   const where = scope.resellerId === null ? Prisma.empty : Prisma.sql`WHERE p.reseller_id = ${scope.resellerId}`;
@@ -111,6 +110,7 @@ export function packageOptionsJsonSql(scope: Scope): Prisma.Sql {
     FROM package p JOIN reseller r ON r.id = p.reseller_id ${where}`;
 }
 
+/** The packages of the scope, for the inventory's Package filter (a reseller has tens, not thousands). */
 export async function listPackageOptions(db: DbOrTx, scope: Scope): Promise<{ id: number; name: string; reseller: { name: string } }[]> {
   return db.package.findMany({
     where: resellerWhere(scope),

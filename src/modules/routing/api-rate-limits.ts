@@ -12,10 +12,13 @@
 // spends it locally. The shared counter never passes the limit for lookups that are let
 // through; what an instance took and did not spend by the end of the second is lost, so
 // near its limit a token gets slightly less (at most a twentieth per instance), never more.
+// Each instance keeps the windows by its own clock (as the library does): instances whose
+// clocks disagree by a large part of a second would shorten the windows, so keep them in
+// step (NTP), as any shared deployment does.
 import type pg from "pg";
 import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import { maxApiRateLimit } from "../../config.js";
-import { sharedCounter } from "../../db/shared-counters.js";
+import { giveBack, sharedCounter } from "../../db/shared-counters.js";
 
 /** Unknown or revoked tokens one client address may send in a minute before a 429. */
 export const unknownTokensPerMinute = 60;
@@ -63,7 +66,7 @@ export class ApiRateLimits {
   private readonly coolingUntil = new Map<string, number>();
 
   constructor(
-    pool: pg.Pool,
+    private readonly pool: pg.Pool,
     private readonly defaultLimit: number,
   ) {
     this.perToken = sharedCounter(pool, "api-token", maxApiRateLimit * 2, 1);
@@ -105,11 +108,10 @@ export class ApiRateLimits {
     const total = await add(this.perToken, tokenHash, points);
     const current = share && !total.isFirstInDuration ? share : { windowEndsAt: asked + total.msBeforeNext, taken: 0, spent: 0, refused: false };
     // What the counter holds beyond the limit is not ours to spend: the part of the extra
-    // share that does not fit goes back for other instances (unless the second is ending,
-    // when giving back could land in the next one and make it a free share).
+    // share that does not fit goes back for other instances (to this second only).
     const over = Math.max(0, total.consumedPoints - limit);
     const unfit = Math.min(over, extra);
-    if (unfit > 0 && total.msBeforeNext > 50) await this.perToken.reward(tokenHash, unfit);
+    if (unfit > 0) await giveBack(this.pool, this.perToken, tokenHash, unfit);
     current.taken += points - unfit;
     if (over > extra) {
       // Even the lookups asked for do not fit: refused, and what they took stays counted,
@@ -152,10 +154,12 @@ export class ApiRateLimits {
   async learn(tokenHash: string, limit: number | null): Promise<void> {
     const effective = limit ?? this.defaultLimit;
     if (this.limitOfToken.get(tokenHash) === effective) return;
+    // Not while a share is being taken: it would be stored again after this gave it back.
+    for (let asking = this.asking.get(tokenHash); asking; asking = this.asking.get(tokenHash)) await asking;
     this.limitOfToken.set(tokenHash, effective);
     const share = this.shares.get(tokenHash);
     this.shares.delete(tokenHash);
-    const unspent = share && !share.refused && share.windowEndsAt - Date.now() > 50 ? share.taken - share.spent : 0;
-    if (unspent > 0) await this.perToken.reward(tokenHash, unspent);
+    const unspent = share && !share.refused ? share.taken - share.spent : 0;
+    if (unspent > 0) await giveBack(this.pool, this.perToken, tokenHash, unspent);
   }
 }
