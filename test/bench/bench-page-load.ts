@@ -1,24 +1,18 @@
 // The inventory under a support desk's load, part of `npm run bench`: the app as `npm start`
 // runs it (its own process, request log and job worker on), signed in once through the
-// sign-in form, loaded by autocannon (in a process of its own: page-load.ts) with 20
+// sign-in form, loaded by autocannon (in a process of its own: load-generator.ts) with 20
 // connections on loopback: the unfiltered first page (`/dids`, its total over every DID) and
 // a light page (`/dids?id=1`). Rounds alternate between the two; each page's better round
 // is reported, with every round listed (a shared machine's noise only ever slows a round).
 // With `cpuProfileDir`, the app runs under `node --cpu-prof` and writes its profile there on
 // exit (how the figures below were explained).
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
 import { projectRoot } from "../../src/paths.js";
+import { cookieHeader, freePort, runLoad, signIn, stopProcess, waitForHttp, type LoadResult } from "./bench-http.js";
 
-export interface PageLoadResult {
-  perSecond: number;
-  p50: number;
-  p99: number;
-  requests: number;
-  /** Answers other than 200, connection errors and timeouts. */
-  failures: number;
-}
+/** Answers other than 200 count as failures. */
+export type PageLoadResult = LoadResult;
 
 export interface PageLoadFigures {
   lines: string[];
@@ -49,91 +43,6 @@ export const pageLoadScenarios = [
   { name: "a light page (`/dids?id=1`)", path: "/dids?id=1", minPerSecond: 800, maxP99Ms: undefined },
 ] as const;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`the app exited with code ${child.exitCode} before answering`);
-    try {
-      const res = await fetch(url);
-      await res.arrayBuffer();
-      if (res.status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`the app did not answer ${url} within 60 s`);
-}
-
-function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
-}
-
-/** The cookies a response sets, as name=value pairs. */
-function setCookies(res: Response): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of res.headers.getSetCookie()) {
-    const pair = line.split(";")[0] ?? "";
-    const eq = pair.indexOf("=");
-    if (eq > 0 && pair.slice(eq + 1) !== "") out[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
-  }
-  return out;
-}
-
-const cookieHeader = (cookies: Record<string, string>) => Object.entries(cookies).map(([k, v]) => `${k}=${v}`).join("; ");
-
-/** Signs in through the form, as a browser does: the cookies to send afterwards. */
-async function signIn(base: string, username: string, password: string): Promise<string> {
-  const page = await fetch(`${base}/signin`, { redirect: "manual" });
-  const html = await page.text();
-  const cookies = setCookies(page);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-  if (!csrf) throw new Error("GET /signin: no CSRF token in the page");
-  const res = await fetch(`${base}/signin`, {
-    method: "POST",
-    body: new URLSearchParams({ username, password, _csrf: csrf, next: "/dids" }).toString(),
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookieHeader(cookies) },
-    redirect: "manual",
-  });
-  await res.arrayBuffer();
-  const signedIn = { ...cookies, ...setCookies(res) };
-  if (res.status !== 303 || !signedIn.did_session) throw new Error(`POST /signin as ${username} answered ${res.status}, expected a 303 with a session cookie`);
-  return cookieHeader(signedIn);
-}
-
-function load(url: string, pagePath: string, headers: Record<string, string>): Promise<PageLoadResult> {
-  return new Promise((resolve, reject) => {
-    const options = JSON.stringify({ url, path: pagePath, headers, connections, warmupSeconds, seconds: measureSeconds });
-    const child = spawn(process.execPath, [path.join(projectRoot, "dist/test/bench/page-load.js"), options], { stdio: ["ignore", "pipe", "inherit"] });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      if (code !== 0) return reject(new Error(`the load generator exited with code ${code}`));
-      resolve(JSON.parse(output.trim().split("\n").pop()!) as PageLoadResult);
-    });
-  });
-}
-
 const thousands = (x: number) => Math.round(x).toLocaleString("en-US");
 
 export async function benchPageLoad(context: Context): Promise<PageLoadFigures> {
@@ -147,15 +56,15 @@ export async function benchPageLoad(context: Context): Promise<PageLoadFigures> 
     const profile = context.cpuProfileDir ? ["--cpu-prof", `--cpu-prof-dir=${context.cpuProfileDir}`] : [];
     app = spawn(process.execPath, [...profile, context.serverScript ?? path.join(projectRoot, "dist/src/server.js")], { env, stdio: "ignore" });
     const base = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${base}/healthz`, app);
-    const cookie = await signIn(base, context.username, context.password);
+    await waitForHttp(`${base}/healthz`, app, "the app");
+    const cookie = cookieHeader((await signIn(base, context.username, context.password)).cookies);
     // gzip as a browser asks for it: the compression is part of each page's cost.
     const headers = { cookie, "accept-encoding": "gzip" };
     log(`page load: app (pid ${app.pid}) started; ${rounds} rounds of ${warmupSeconds} s warm-up + ${measureSeconds} s with ${connections} connections per page`);
     const runs: Record<string, PageLoadResult[]> = {};
     for (let round = 0; round < rounds; round++) {
       for (const scenario of scenarios) {
-        const result = await load(base, scenario.path, headers);
+        const result = await runLoad({ url: base, path: scenario.path, headers, okStatuses: [200], connections, warmupSeconds, seconds: measureSeconds });
         (runs[scenario.path] ??= []).push(result);
         log(`round ${round + 1}, ${scenario.path}: ${thousands(result.perSecond)} pages/s, p50 ${result.p50} ms, p99 ${result.p99} ms, ${result.failures} errors`);
       }
@@ -185,6 +94,6 @@ export async function benchPageLoad(context: Context): Promise<PageLoadFigures> 
     }
     return { lines, missed, runs };
   } finally {
-    await stop(app);
+    await stopProcess(app, 20_000);
   }
 }

@@ -1,18 +1,18 @@
 // The routing API part of `npm run bench`: the app as `npm start` runs it (its own process,
-// request log on), loaded by autocannon (in a process of its own: routing-load.ts) with 20
+// request log on), loaded by autocannon (in a process of its own: load-generator.ts) with 20
 // connections asking for random numbers
 // (active, not active and not in the inventory), against a bare Fastify server answering
 // the same lookup with one prepared pg query and no token (bare-route-server.ts) in the same
 // run: that server is this stack's limit on this machine. Then the batch form, 1,000
 // numbers per request, one request at a time. The bench's token is removed afterwards.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import path from "node:path";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import pg from "pg";
 import { projectRoot } from "../../src/paths.js";
 import { newApiToken } from "../../src/modules/api-tokens/api-token-secret.js";
+import { freePort, runLoad, stopProcess, waitForHttp, type LoadResult } from "./bench-http.js";
 
 export interface RoutingFigures {
   lines: string[];
@@ -40,69 +40,6 @@ const verdict = (ok: boolean) => (ok ? "pass" : "**MISSED**");
 const p95 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.max(0, Math.ceil(values.length * 0.95) - 1)] ?? 0;
 const fixed = (x: number, digits = 1) => x.toFixed(digits);
 const thousands = (x: number) => Math.round(x).toLocaleString("en-US");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHttp(url: string, child: ChildProcess, what: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before answering`);
-    try {
-      const res = await fetch(url);
-      await res.arrayBuffer();
-      if (res.status < 500) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${what} did not answer ${url} within 60 s`);
-}
-
-function stop(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
-}
-
-interface LoadResult {
-  perSecond: number;
-  p50: number;
-  p99: number;
-  requests: number;
-  /** Answers other than 200 and 404, connection errors and timeouts. */
-  failures: number;
-}
-
-/** One load run, from a process of its own (routing-load.ts). */
-function load(url: string, pathPrefix: string, numbersFile: string, headers: Record<string, string>): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    const options = JSON.stringify({ url, pathPrefix, numbersFile, headers, connections, warmupSeconds, seconds: measureSeconds });
-    const child = spawn(process.execPath, [path.join(projectRoot, "dist/test/bench/routing-load.js"), options], { stdio: ["ignore", "pipe", "inherit"] });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("error", reject);
-    child.once("exit", (code) => {
-      if (code !== 0) return reject(new Error(`the load generator exited with code ${code}`));
-      resolve(JSON.parse(output.trim().split("\n").pop()!) as LoadResult);
-    });
-  });
-}
 
 export async function benchRouting(context: Context): Promise<RoutingFigures> {
   const { client, log } = context;
@@ -139,8 +76,10 @@ export async function benchRouting(context: Context): Promise<RoutingFigures> {
     const bareRuns: LoadResult[] = [];
     const appRuns: LoadResult[] = [];
     for (let round = 0; round < rounds; round++) {
-      bareRuns.push(await load(bareBase, "/route/", numbersFile, {}));
-      appRuns.push(await load(appBase, "/api/v1/route/", numbersFile, auth));
+      // Answered lookups are 200 (found) or 404 (not found); anything else is a failure.
+      const lookups = { numbersFile, okStatuses: [200, 404], connections, warmupSeconds, seconds: measureSeconds };
+      bareRuns.push(await runLoad({ ...lookups, url: bareBase, pathPrefix: "/route/", headers: {} }));
+      appRuns.push(await runLoad({ ...lookups, url: appBase, pathPrefix: "/api/v1/route/", headers: auth }));
       log(`round ${round + 1}: bare ${thousands(bareRuns[round]!.perSecond)}/s, app ${thousands(appRuns[round]!.perSecond)}/s (p99 ${appRuns[round]!.p99} ms)`);
     }
     // Each side's better round: a shared machine's noise only ever slows a round down.
@@ -186,7 +125,7 @@ export async function benchRouting(context: Context): Promise<RoutingFigures> {
       ],
     };
   } finally {
-    await Promise.all([stop(app), stop(bare)]);
+    await Promise.all([stopProcess(app, 10_000), stopProcess(bare, 10_000)]);
     await client.query("DELETE FROM api_token WHERE id = $1", [tokenId]);
     await rm(path.dirname(numbersFile), { recursive: true, force: true });
   }

@@ -35,6 +35,7 @@ import { hashPassword, randomPassword } from "../../src/modules/auth/passwords.j
 import { actorFor, everything } from "../../src/shared/actor.js";
 import { projectRoot } from "../../src/paths.js";
 import { benchClientsPart } from "./bench-clients.js";
+import { cookieHeader, csrfTokenOf, setCookies, signIn } from "./bench-http.js";
 import { benchRouting } from "./bench-routing.js";
 import { benchPageLoad } from "./bench-page-load.js";
 import { benchImport } from "./bench-import.js";
@@ -303,46 +304,6 @@ function wireBytes(base: string, pathAndQuery: string, headers: Record<string, s
 
 // ---------------------------------------------------------------------------------------
 // Signing in, as a browser does
-
-/** The cookies a response sets (a cleared cookie, with an empty value, is left out). */
-function setCookies(res: Response): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of res.headers.getSetCookie()) {
-    const pair = line.split(";")[0] ?? "";
-    const eq = pair.indexOf("=");
-    if (eq > 0 && pair.slice(eq + 1) !== "") out[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
-  }
-  return out;
-}
-
-const cookieHeader = (cookies: Record<string, string>) => Object.entries(cookies).map(([k, v]) => `${k}=${v}`).join("; ");
-
-/** The page's CSRF token (the hidden _csrf field of its forms). */
-function csrfTokenOf(html: string, what: string): string {
-  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-  if (!token) throw new Error(`${what}: no CSRF token in the page`);
-  return token;
-}
-
-/** The sign-in form: GET /signin for the CSRF cookie and token, then POST (timed). */
-async function signIn(base: string, username: string, password: string): Promise<{ session: string; ms: number }> {
-  const page = await fetch(`${base}/signin`, { redirect: "manual" });
-  const html = await page.text();
-  const cookies = setCookies(page);
-  const body = new URLSearchParams({ username, password, _csrf: csrfTokenOf(html, "GET /signin"), next: "/dids" });
-  const started = performance.now();
-  const res = await fetch(`${base}/signin`, {
-    method: "POST",
-    body: body.toString(),
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookieHeader(cookies) },
-    redirect: "manual",
-  });
-  await res.arrayBuffer();
-  const ms = performance.now() - started;
-  const session = setCookies(res).did_session;
-  if (res.status !== 303 || !session) throw new Error(`POST /signin as ${username} answered ${res.status}${session ? "" : " without a session cookie"}, expected a 303 with one`);
-  return { session, ms };
-}
 
 /** The bench's own admin, with a new random password each run (it is only ever used here). */
 async function ensureBenchAdmin(db: Db): Promise<{ id: number; password: string }> {

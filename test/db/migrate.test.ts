@@ -3,27 +3,14 @@
 import { createHash } from "node:crypto";
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
-import t, { type Test } from "tap";
+import t from "tap";
 import pg from "pg";
-import { applyMigrations, appliedMigrationsSql, listMigrationNames, pendingMigrations, withDatabaseName } from "../../src/db/migrate.js";
+import { applyMigrations, appliedMigrationsSql, listMigrationNames, pendingMigrations } from "../../src/db/migrate.js";
 import { prismaDir } from "../../src/paths.js";
-
-/** A new, empty database (not cloned from the migrated template), dropped at the end. */
-async function emptyDatabase(t: Test, suffix: string): Promise<string> {
-  const server = process.env.TEST_DB_SERVER_URL!;
-  const name = `${process.env.TEST_DB_TEMPLATE}_${suffix}${process.pid}`;
-  const admin = new pg.Client({ connectionString: withDatabaseName(server, "postgres") });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  t.teardown(async () => {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.end();
-  });
-  return withDatabaseName(server, name);
-}
+import { createEmptyDatabase } from "../helpers/app.js";
 
 t.test("migrations are recorded as prisma migrate deploy records them", async (t) => {
-  const url = await emptyDatabase(t, "mig");
+  const url = await createEmptyDatabase(t);
 
   const migrationsDir = path.join(prismaDir, "migrations");
   const names = (await readdir(migrationsDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
@@ -47,7 +34,7 @@ t.test("migrations are recorded as prisma migrate deploy records them", async (t
 });
 
 t.test("two instances starting together on a new database: one migrates, the other waits and applies nothing", async (t) => {
-  const url = await emptyDatabase(t, "race");
+  const url = await createEmptyDatabase(t);
   const names = await listMigrationNames();
   const waits: string[] = [];
   const results = await Promise.all([applyMigrations(url, (m) => waits.push(m)), applyMigrations(url, (m) => waits.push(m))]);

@@ -2,12 +2,11 @@
 // applied (Prisma's _prisma_migrations); the answer a prober gets when not.
 import net from "node:net";
 import Fastify from "fastify";
-import pg from "pg";
 import t from "tap";
-import { listMigrationNames, withDatabaseName } from "../../src/db/migrate.js";
+import { listMigrationNames } from "../../src/db/migrate.js";
 import { createPrismaClient } from "../../src/db/prisma.js";
 import health, { readinessCheck } from "../../src/plugins/health.js";
-import { createTestDatabase } from "../helpers/app.js";
+import { createEmptyDatabase, createTestDatabase } from "../helpers/app.js";
 
 t.test("ready: the database answers and has every migration", async (t) => {
   const url = await createTestDatabase(t);
@@ -31,16 +30,7 @@ t.test("ready: the database answers and has every migration", async (t) => {
 });
 
 t.test("not ready: a database with no migrations at all", async (t) => {
-  const server = process.env.TEST_DB_SERVER_URL!;
-  const name = `${process.env.TEST_DB_TEMPLATE}_bare${process.pid}`;
-  const admin = new pg.Client({ connectionString: withDatabaseName(server, "postgres") });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  t.teardown(async () => {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.end();
-  });
-  const db = createPrismaClient(withDatabaseName(server, name), 1);
+  const db = createPrismaClient(await createEmptyDatabase(t), 1);
   t.teardown(() => db.$disconnect());
   const names = await listMigrationNames();
   const readiness = await readinessCheck(db)();

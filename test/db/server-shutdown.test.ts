@@ -15,6 +15,7 @@ import { projectRoot } from "../../src/paths.js";
 import { createTestDatabase, testPassword } from "../helpers/app.js";
 import { makeOperator } from "../helpers/factories.js";
 import { waitFor } from "../helpers/jobs.js";
+import { browserClient } from "../helpers/browser-client.js";
 import { multipart } from "../helpers/multipart.js";
 
 const serverJs = path.join(projectRoot, "dist/src/server.js");
@@ -73,24 +74,12 @@ async function prepare(t: Test, dids: number): Promise<{ url: string; db: Db; op
 
 /** Signs in through the form; answers the cookie header and a CSRF token for later posts. */
 async function signIn(base: string): Promise<{ cookie: string; csrf: string }> {
-  const jar = new Map<string, string>();
-  const keep = (res: Response) => {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(";");
-      const [name, value] = pair!.split("=");
-      if (value) jar.set(name!, value);
-      else jar.delete(name!);
-    }
-    return res;
-  };
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
-  const token = async (page: string) => /name="_csrf" value="([^"]+)"/.exec(await keep(await fetch(base + page, { headers: { cookie: cookie() } })).text())![1]!;
-  const form = new URLSearchParams({ username: "admin", password: testPassword, _csrf: await token("/signin") });
-  const res = keep(await fetch(`${base}/signin`, { method: "POST", redirect: "manual", headers: { cookie: cookie() }, body: form }));
+  const client = browserClient();
+  const res = await client.signIn(base, "admin", testPassword);
   if (res.status !== 303) throw new Error(`sign-in answered ${res.status}`);
   // The page sets the CSRF cookie its token goes with: the cookies are read after it.
-  const csrf = await token("/account/password");
-  return { cookie: cookie(), csrf };
+  const csrf = await client.csrf(base, "/account/password");
+  return { cookie: client.cookie(), csrf };
 }
 
 /** Whether a new connection to the server is refused, or answered 503. */

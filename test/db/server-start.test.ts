@@ -8,6 +8,7 @@ import path from "node:path";
 import t from "tap";
 import { freePort } from "../../src/db/embedded-postgres.js";
 import { projectRoot } from "../../src/paths.js";
+import { browserClient } from "../helpers/browser-client.js";
 
 const serverJs = path.join(projectRoot, "dist/src/server.js");
 
@@ -33,27 +34,15 @@ async function waitFor(url: string, deadlineMs: number): Promise<Response> {
   }
 }
 
-/** A minimal cookie-keeping client: signs in through the form, then GETs and POSTs. */
+/** Signs in through the form; then GETs and POSTs (forms with the password page's CSRF token). */
 async function signIn(base: string, username: string, password: string) {
-  const jar = new Map<string, string>();
-  const keep = (res: Response) => {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(";");
-      const [name, value] = pair!.split("=");
-      if (value) jar.set(name!, value);
-      else jar.delete(name!);
-    }
-    return res;
-  };
-  const cookie = () => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
-  const token = async (path: string) => /name="_csrf" value="([^"]+)"/.exec(await keep(await fetch(base + path, { headers: { cookie: cookie() } })).text())?.[1] ?? "";
-  const post = async (path: string, fields: Record<string, string>, csrfFrom = "/account/password") => {
-    const _csrf = await token(csrfFrom);
-    return keep(await fetch(base + path, { method: "POST", redirect: "manual", headers: { cookie: cookie() }, body: new URLSearchParams({ ...fields, _csrf }) }));
-  };
-  const signedIn = await post("/signin", { username, password }, "/signin");
+  const client = browserClient();
+  const signedIn = await client.signIn(base, username, password);
   if (signedIn.status !== 303) throw new Error(`sign-in answered ${signedIn.status}`);
-  return { post, get: async (path: string) => keep(await fetch(base + path, { headers: { cookie: cookie() } })) };
+  return {
+    post: (path: string, fields: Record<string, string>) => client.post(base, path, new URLSearchParams(fields), "/account/password"),
+    get: (path: string) => client.get(base, path),
+  };
 }
 
 function exitOf(child: ChildProcess): Promise<number | null> {

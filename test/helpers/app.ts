@@ -37,6 +37,14 @@ export async function createTestDatabase(t: Test): Promise<string> {
   return withDatabaseName(requireEnv("TEST_DB_SERVER_URL"), name);
 }
 
+/** A new database with nothing in it (not cloned from the migrated template), dropped at the test's end. */
+export async function createEmptyDatabase(t: Test): Promise<string> {
+  const name = `${requireEnv("TEST_DB_TEMPLATE")}_empty_${randomBytes(4).toString("hex")}`;
+  await admin(`CREATE DATABASE "${name}"`);
+  t.teardown(() => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  return withDatabaseName(requireEnv("TEST_DB_SERVER_URL"), name);
+}
+
 type App = Awaited<ReturnType<typeof buildApp>>;
 
 /** A signed-in browser: its session and CSRF cookies and token go with every request. */

@@ -9,7 +9,8 @@ import { loadConfig } from "../../src/config.js";
 import { createPrismaClient } from "../../src/db/prisma.js";
 import { hashPassword } from "../../src/modules/auth/passwords.js";
 import { ManualClock } from "../../src/shared/clock.js";
-import { createTestDatabase, html, testPassword } from "../helpers/app.js";
+import { createTestDatabase, testPassword } from "../helpers/app.js";
+import { browserClient } from "../helpers/browser-client.js";
 import { makeApiToken, makeClientAccount, makeDids, makeOperator, makePackage, makeSubscription } from "../helpers/factories.js";
 import { waitFor } from "../helpers/jobs.js";
 
@@ -37,28 +38,10 @@ t.teardown(async () => {
 });
 const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
 
-/** A browser: keeps its cookies whichever instance answers, as one behind a balancer does. */
+/** A browser that keeps its cookies whichever instance answers; signs in as "desk" unless told. */
 function browser() {
-  const jar = new Map<string, string>();
-  const keep = (res: Response) => {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(";");
-      const at = pair!.indexOf("=");
-      const [name, value] = [pair!.slice(0, at), pair!.slice(at + 1)];
-      if (value && !/max-age=0|expires=thu, 01 jan 1970/i.test(line)) jar.set(name, value);
-      else jar.delete(name);
-    }
-    return res;
-  };
-  const headers = () => ({ cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; ") });
-  const get = async (base: string, path: string) => keep(await fetch(base + path, { headers: headers(), redirect: "manual" }));
-  const csrf = async (base: string, path: string) => html(await (await get(base, path)).text()).querySelector('input[name="_csrf"]')?.getAttribute("value") ?? "";
-  const post = async (base: string, path: string, body: URLSearchParams | FormData, csrfFrom: string) => {
-    body.set("_csrf", await csrf(base, csrfFrom));
-    return keep(await fetch(base + path, { method: "POST", body, headers: headers(), redirect: "manual" }));
-  };
-  const signIn = (base: string, password = testPassword, username = "desk") => post(base, "/signin", new URLSearchParams({ username, password }), "/signin");
-  return { get, post, signIn };
+  const client = browserClient();
+  return { ...client, signIn: (base: string, password = testPassword, username = "desk") => client.signIn(base, username, password) };
 }
 
 t.test("a session made on one instance works on the other, and so does signing out", async (t) => {
