@@ -195,7 +195,7 @@ async function runScenario(base: string, cookie: string, client: pg.Client, scen
   const parsed = parseDidListQuery(queryObject(scenario.path));
   if (!parsed.ok) throw new Error(`${scenario.path}: the app would reject this query: ${JSON.stringify(parsed.errors)}`);
   // The page's rows as the app reads them (its option lists and total aside).
-  const listSql = listPageSql(everything, parsed.query, {}, undefined);
+  const listSql = listPageSql(everything, parsed.query, false, undefined);
   // The total as the app reads it where the counters answer (see dids.service.ts didListPage); count(*) otherwise.
   const countSql = countersAnswer(parsed.query.filter) ? countFromCountersSql(parsed.query.filter, everything) : countDidsSql(parsed.query.filter, everything);
 

@@ -17,7 +17,10 @@ export async function insertSession(db: DbOrTx, tokenHash: string, userId: numbe
   await db.session.create({ data: { tokenHash, userId, createdAt: now, lastSeenAt: now, expiresAt } });
 }
 
-/** One indexed lookup per request: the session and its user together. */
+/**
+ * One indexed lookup per request: the session and its user together. Named, so that each
+ * connection parses and plans it once (planning it cost more than running it).
+ */
 export async function findSession(db: Db, tokenHash: string): Promise<SessionWithUser | undefined> {
   const rows = await hotPathQuery<SessionWithUser>(
     db,
@@ -26,6 +29,7 @@ export async function findSession(db: Db, tokenHash: string): Promise<SessionWit
      FROM app_session s JOIN app_user u ON u.id = s.user_id
      WHERE s.token_hash = $1`,
     [tokenHash],
+    "find-session",
   );
   return rows[0];
 }

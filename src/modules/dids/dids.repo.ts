@@ -180,57 +180,47 @@ export async function estimateDids(db: Db, scope: Scope, filter: DidFilter): Pro
 /** How a list page's total is read in its own statement: from the counters, by count(*), or not there. */
 export type PageTotal = "counters" | "count" | undefined;
 
+/** The inventory search form's option lists for a scope, as did_list_options returns them. */
+export interface ListOptions {
+  operators: { id: number; name: string; reseller: { id: number; name: string } }[];
+  resellers: { id: number; name: string }[];
+  packages: { id: number; name: string; reseller: { name: string } }[];
+}
+
 /**
- * One list page in ONE statement: the search form's option lists (each a JSON array,
- * given as SQL by its own domain's repo), the page's rows (when there is a valid query)
- * and, when asked, the total. One round trip instead of six, without Prisma's per-query
- * work: the inventory is what twenty people keep open at once. Rows come back as JSON in
- * the page's order.
+ * One list page in ONE statement: the search form's option lists (with `withOptions`; empty without), the
+ * page's rows (when there is a valid query) and, when asked, the total. One round trip
+ * instead of six, without Prisma's per-query work: the inventory is what twenty people keep
+ * open at once. The option lists and the rows for the chosen ids come from the functions
+ * did_list_options and did_page_rows (migration 20261127220000_inventory_page_functions),
+ * whose plans PostgreSQL keeps: only the filter is planned per request. Rows come back as
+ * JSON in the page's order.
  */
-export async function readListPage<O extends string>(
+export async function readListPage(
   db: Db,
   scope: Scope,
   query: DidListQuery | undefined,
-  options: Record<O, Prisma.Sql>,
+  withOptions: boolean,
   total: PageTotal,
-): Promise<{ options: Record<O, unknown[]>; rows: DidRow[]; total?: number }> {
-  const sql = listPageSql(scope, query, options, total);
+): Promise<{ options: ListOptions; rows: DidRow[]; total?: number }> {
+  const sql = listPageSql(scope, query, withOptions, total);
   const [row] = await hotPathQuery<Record<string, unknown>>(db, sql.text, sql.values);
   const pageRows = ((row?.rows ?? []) as (Omit<DidRow, "holdUntil"> & { holdUntil: string | null; position?: number })[]).map(({ position: _position, ...r }) => ({
     ...r,
     holdUntil: r.holdUntil === null ? null : new Date(r.holdUntil),
   }));
-  const found = Object.fromEntries(Object.keys(options).map((name) => [name, (row?.[name] ?? []) as unknown[]])) as Record<O, unknown[]>;
-  return { options: found, rows: pageRows, total: row?.total === null || row?.total === undefined ? undefined : Number(row.total) };
+  const options = (row?.options ?? { operators: [], resellers: [], packages: [] }) as ListOptions;
+  return { options, rows: pageRows, total: row?.total === null || row?.total === undefined ? undefined : Number(row.total) };
 }
 
 /** The SQL of readListPage (exported so the benchmark runs exactly what the app runs). */
-export function listPageSql(scope: Scope, query: DidListQuery | undefined, options: Record<string, Prisma.Sql>, total: PageTotal): Prisma.Sql {
-  const optionColumns = Object.entries(options).map(([name, sql]) => Prisma.sql`(${sql as Prisma.Sql}) AS ${Prisma.raw(`"${name}"`)}`);
-  let rows = Prisma.sql`'[]'::json`;
-  if (query) {
-    // The page's ids in their order (an array keeps it), then the display columns looked up
-    // by key. Client, account and package as scalar subqueries rather than joins: planning a
-    // join of eight tables took longer (1 ms) than running the whole statement.
-    rows = Prisma.sql`(
-      SELECT coalesce(json_agg(p ORDER BY p.position), '[]')
-      FROM (
-        SELECT d.id, d.number, d.status::text AS status, d.operator_id AS "operatorId", o.name AS "operatorName",
-          r.id AS "resellerId", r.name AS "resellerName", d.tag, d.notes,
-          (SELECT c.id FROM client_account ca JOIN client c ON c.id = ca.client_id WHERE ca.id = d.client_account_id) AS "clientId",
-          (SELECT c.name FROM client_account ca JOIN client c ON c.id = ca.client_id WHERE ca.id = d.client_account_id) AS "clientName",
-          (SELECT ca.name FROM client_account ca WHERE ca.id = d.client_account_id) AS "accountName",
-          (SELECT pk.name FROM subscription su JOIN package pk ON pk.id = su.package_id WHERE su.id = d.subscription_id) AS "packageName",
-          d.hold_until AS "holdUntil", page.position
-        FROM unnest(ARRAY(${pageIdsSql(query, scope)})) WITH ORDINALITY AS page(id, position)
-        JOIN did d ON d.id = page.id
-        JOIN operator o ON o.id = d.operator_id
-        JOIN reseller r ON r.id = o.reseller_id
-      ) p)`;
-  }
+export function listPageSql(scope: Scope, query: DidListQuery | undefined, withOptions: boolean, total: PageTotal): Prisma.Sql {
+  const options = withOptions ? Prisma.sql`did_list_options(${scope.resellerId}::int)` : Prisma.sql`NULL::json`;
+  // The page's ids in their order (an array keeps it), then their display columns.
+  const rows = query ? Prisma.sql`did_page_rows(ARRAY(${pageIdsSql(query, scope)}))` : Prisma.sql`'[]'::json`;
   const totalSql =
     !query || total === undefined ? Prisma.sql`NULL::int` : total === "counters" ? Prisma.sql`(${countFromCountersSql(query.filter, scope)})` : Prisma.sql`(${countDidsSql(query.filter, scope)})`;
-  return Prisma.sql`SELECT ${Prisma.join([...optionColumns, Prisma.sql`${rows} AS rows`, Prisma.sql`${totalSql} AS total`])}`;
+  return Prisma.sql`SELECT ${options} AS options, ${rows} AS rows, ${totalSql} AS total`;
 }
 
 /** One DID as the export writes it: the inventory's columns and what an import needs to rebuild it. */

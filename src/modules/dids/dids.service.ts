@@ -11,9 +11,7 @@ import type { Actor, Caller, Scope } from "../../shared/actor.js";
 import type { FieldErrors } from "../../shared/field-errors.js";
 import { recordAuditEvents } from "../audit/audit-log.js";
 import { findAccountChoice, findClientChoice, listAccountChoices } from "../clients/clients.repo.js";
-import { packageOptionsJsonSql } from "../packages/packages.repo.js";
-import { findOperator, holdOperator, listOperatorOptions, operatorOptionsJsonSql } from "../operators/operators.repo.js";
-import { resellerOptionsJsonSql } from "../resellers/resellers.repo.js";
+import { findOperator, holdOperator, listOperatorOptions } from "../operators/operators.repo.js";
 import { parseDidListQuery, type DidListQuery } from "./did-filters.js";
 import type { CreateDidsCommand, CreateDidsForm, EditDidCommand, EditDidForm, MassDeleteCommand, MassEditCommand } from "./did-forms.js";
 import { parseDidNumbers } from "./did-numbers.js";
@@ -23,17 +21,6 @@ import * as repo from "./dids.repo.js";
 
 export const conflictListLimit = 50;
 const operatorGone = "That operator does not exist (any more). Choose another.";
-/** The search form's option lists: read with the page, in its one statement (readListPage). */
-type ListOptions = {
-  operators: { id: number; name: string; reseller: { id: number; name: string } }[];
-  resellers: { id: number; name: string }[];
-  packages: { id: number; name: string; reseller: { name: string } }[];
-};
-
-function listOptionsSql(scope: Scope) {
-  return { operators: operatorOptionsJsonSql(scope), resellers: resellerOptionsJsonSql(scope), packages: packageOptionsJsonSql(scope) };
-}
-
 /**
  * What a query names besides the option lists: the chosen client (whose name its text
  * field shows: clients are too many for a list), the account and the accounts to offer,
@@ -53,7 +40,7 @@ async function findChoices(db: Db, scope: Scope, filter: DidListQuery["filter"])
 }
 
 /** A list URL's query checked against what exists in the scope: its operator, reseller, client, account, package and batch. */
-function checkQuery(parsed: ReturnType<typeof parseDidListQuery>, options: ListOptions, choices: Awaited<ReturnType<typeof findChoices>>) {
+function checkQuery(parsed: ReturnType<typeof parseDidListQuery>, options: repo.ListOptions, choices: Awaited<ReturnType<typeof findChoices>>) {
   const errors: FieldErrors = parsed.ok ? {} : { ...parsed.errors };
   const query = parsed.query;
   const { operatorId, resellerId, clientId, accountId, packageId, batchId } = query.filter;
@@ -74,8 +61,8 @@ function checkQuery(parsed: ReturnType<typeof parseDidListQuery>, options: ListO
 export async function checkedListQuery(db: Db, actor: Actor, rawQuery: Record<string, unknown>) {
   const { scope } = actor;
   const parsed = parseDidListQuery(rawQuery);
-  const [page, choices] = await Promise.all([repo.readListPage(db, scope, undefined, listOptionsSql(scope), undefined), findChoices(db, scope, parsed.query.filter)]);
-  return checkQuery(parsed, page.options as ListOptions, choices);
+  const [page, choices] = await Promise.all([repo.readListPage(db, scope, undefined, true, undefined), findChoices(db, scope, parsed.query.filter)]);
+  return checkQuery(parsed, page.options, choices);
 }
 
 /**
@@ -103,10 +90,10 @@ export async function didListPage(db: Db, actor: Actor, rawQuery: Record<string,
   const { filter } = parsed.query;
   const totalFrom: repo.PageTotal = repo.countersAnswer(filter) ? "counters" : parsed.query.exactCount ? "count" : undefined;
   const [page, choices] = await Promise.all([
-    repo.readListPage(db, scope, parsed.ok ? parsed.query : undefined, listOptionsSql(scope), totalFrom),
+    repo.readListPage(db, scope, parsed.ok ? parsed.query : undefined, true, totalFrom),
     findChoices(db, scope, filter),
   ]);
-  const checked = checkQuery(parsed, page.options as ListOptions, choices);
+  const checked = checkQuery(parsed, page.options, choices);
   if (!checked.valid) return { ...checked, rows: [], total: 0, totalExact: true };
   const total = page.total !== undefined ? { n: page.total, exact: true } : await pageTotal(db, scope, checked.query, page.rows.length, countExactUpTo);
   return { ...checked, rows: page.rows, total: total.n, totalExact: total.exact };

@@ -72,16 +72,6 @@ export async function listOperatorOptions(db: DbOrTx, scope: Scope) {
   });
 }
 
-/**
- * listOperatorOptions as one JSON array in SQL, for a page that reads its option lists in
- * the same statement as its rows (the inventory's search form): the same rows, order and shape.
- */
-export function operatorOptionsJsonSql(scope: Scope): Prisma.Sql {
-  const where = scope.resellerId === null ? Prisma.empty : Prisma.sql`WHERE o.reseller_id = ${scope.resellerId}`;
-  return Prisma.sql`SELECT coalesce(json_agg(json_build_object('id', o.id, 'name', o.name, 'reseller', json_build_object('id', r.id, 'name', r.name)) ORDER BY r.name, o.name), '[]')
-    FROM operator o JOIN reseller r ON r.id = o.reseller_id ${where}`;
-}
-
 export async function operatorNameTaken(db: DbOrTx, resellerId: number, name: string): Promise<boolean> {
   const rows = await db.$queryRaw<unknown[]>`
     SELECT 1 FROM operator WHERE reseller_id = ${resellerId} AND lower(name) = lower(${name}) LIMIT 1`;

@@ -103,14 +103,3 @@ export async function deletePackage(db: DbOrTx, scope: Scope, id: number): Promi
   if (count !== 1) throw new Error(`package ${id} is not in scope`);
 }
 
-/**
- * The packages of the scope for the inventory's Package filter (a reseller has tens, not
- * thousands), as one JSON array in SQL, read in the page's own statement (see
- * operatorOptionsJsonSql in operators.repo.ts).
- */
-export function packageOptionsJsonSql(scope: Scope): Prisma.Sql {
-  const where = scope.resellerId === null ? Prisma.empty : Prisma.sql`WHERE p.reseller_id = ${scope.resellerId}`;
-  return Prisma.sql`SELECT coalesce(json_agg(json_build_object('id', p.id, 'name', p.name, 'reseller', json_build_object('name', r.name)) ORDER BY r.name, p.name, p.id), '[]')
-    FROM package p JOIN reseller r ON r.id = p.reseller_id ${where}`;
-}
-

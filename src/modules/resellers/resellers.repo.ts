@@ -1,5 +1,4 @@
 // The only place that reads and writes resellers.
-import { Prisma } from "../../generated/prisma/client.js";
 import type { DbOrTx } from "../../db/prisma.js";
 import type { Scope } from "../../shared/actor.js";
 
@@ -18,12 +17,6 @@ export async function listResellers(db: DbOrTx, scope: Scope) {
 
 export async function listResellerOptions(db: DbOrTx, scope: Scope) {
   return db.reseller.findMany({ where: inScope(scope), select: { id: true, name: true }, orderBy: { name: "asc" } });
-}
-
-/** listResellerOptions as one JSON array in SQL (see operatorOptionsJsonSql). */
-export function resellerOptionsJsonSql(scope: Scope): Prisma.Sql {
-  const where = scope.resellerId === null ? Prisma.empty : Prisma.sql`WHERE r.id = ${scope.resellerId}`;
-  return Prisma.sql`SELECT coalesce(json_agg(json_build_object('id', r.id, 'name', r.name) ORDER BY r.name), '[]') FROM reseller r ${where}`;
 }
 
 export async function findReseller(db: DbOrTx, scope: Scope, id: number) {
