@@ -2,10 +2,18 @@
 // needs in its config (`access`): "public", "read" (any signed-in user; the default for
 // GET), "write" (not support; the default for other methods) or "admin". A request
 // without a session goes to the sign-in page and comes back where it was going.
+//
+// The check is one query, except on pages that confirm the session in their own statement
+// (config `sessionInStatement`, read with request.readWithSession: the inventory, which
+// twenty people may reload at once). There a session this process checked in full within
+// the last minute is taken on trust while the page's statement reads, and that statement
+// confirms it in the same snapshot; when it does not, the session is checked in full and
+// the page read again. Nothing is written and nothing shown on the claim alone.
 import fp from "fastify-plugin";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Db } from "../db/prisma.js";
-import { resolveSession, type SessionPolicy } from "../modules/auth/auth.service.js";
+import type { Prisma } from "../generated/prisma/client.js";
+import { resolveSession, sessionClaim, tokenHash, type CheckedSession, type SessionPolicy } from "../modules/auth/auth.service.js";
 import { callerOf, type Actor, type Caller } from "../shared/actor.js";
 import { safeReturnUrl } from "../shared/return-url.js";
 import { renderError } from "./errors.js";
@@ -17,10 +25,21 @@ export const sessionCookie = "did_session";
 declare module "fastify" {
   interface FastifyContextConfig {
     access?: Access;
+    /** GET pages whose handler reads through request.readWithSession (see above). */
+    sessionInStatement?: boolean;
   }
   interface FastifyRequest {
     actor: Actor | undefined;
     sessionToken: string | undefined;
+    /** Set while request.actor is only claimed: the SQL that confirms it (see above). */
+    sessionClaim: Prisma.Sql | undefined;
+    /**
+     * Runs `read` as request.actor with the session's claim, if there is one, for its one
+     * statement to confirm (`read` returns undefined when it did not). Then, if needed, the
+     * session is checked in full and `read` runs again, without a claim. Undefined when the
+     * session turns out to be gone: the reply is then the way to sign in, sent.
+     */
+    readWithSession<T>(reply: FastifyReply, read: (actor: Actor, confirm: Prisma.Sql | undefined) => Promise<T | undefined>): Promise<T | undefined>;
   }
   interface FastifyReply {
     startSession(token: string): FastifyReply;
@@ -71,9 +90,49 @@ function redirectToSignIn(request: FastifyRequest, reply: FastifyReply) {
   return reply.redirect(target, 303);
 }
 
+/** Sessions this process checked in full, for claims: at most this many, the oldest dropped. */
+const maxCheckedSessions = 10_000;
+
 export default fp<{ db: Db; policy: SessionPolicy; fixedActor?: Actor }>(async (app, { db, policy, fixedActor }) => {
   app.decorateRequest("actor", undefined);
   app.decorateRequest("sessionToken", undefined);
+  app.decorateRequest("sessionClaim", undefined);
+
+  /** By token hash: the last full check of each session this process saw. */
+  const checkedSessions = new Map<string, CheckedSession>();
+  const checkInFull = async (request: FastifyRequest, token: string, hash: string) => {
+    const checked = await resolveSession(db, token, policy);
+    checkedSessions.delete(hash);
+    if (checked) {
+      if (checkedSessions.size >= maxCheckedSessions) checkedSessions.delete(checkedSessions.keys().next().value!);
+      checkedSessions.set(hash, checked);
+    }
+    request.actor = checked?.actor;
+    return checked;
+  };
+
+  app.decorateRequest("readWithSession", async function <T>(
+    this: FastifyRequest,
+    reply: FastifyReply,
+    read: (actor: Actor, confirm: Prisma.Sql | undefined) => Promise<T | undefined>,
+  ): Promise<T | undefined> {
+    const claim = this.sessionClaim;
+    this.sessionClaim = undefined;
+    if (claim) {
+      const claimed = await read(this.actor!, claim);
+      if (claimed !== undefined) return claimed;
+      // The session ended or its user changed since this process last checked it.
+      const token = this.sessionToken!;
+      if (!(await checkInFull(this, token, tokenHash(token)))) {
+        reply.endSession();
+        await redirectToSignIn(this, reply);
+        return undefined;
+      }
+    }
+    const result = await read(this.actor!, undefined);
+    if (result === undefined) throw new Error(`${this.method} ${this.url}: a read without a session claim to confirm came back unconfirmed`);
+    return result;
+  });
 
   app.decorateReply("startSession", function (this: FastifyReply, token: string) {
     return this.setCookie(sessionCookie, token, {
@@ -96,8 +155,13 @@ export default fp<{ db: Db; policy: SessionPolicy; fixedActor?: Actor }>(async (
     if (fixedActor) request.actor = fixedActor;
     else if (token) {
       request.sessionToken = token;
-      request.actor = await resolveSession(db, token, policy);
-      if (!request.actor) reply.endSession();
+      const hash = tokenHash(token);
+      // Only where any signed-in user may read: no access decision rests on a claim.
+      const claimable = request.routeOptions.config?.sessionInStatement && request.method === "GET" && (request.routeOptions.config.access ?? "read") === "read";
+      const checked = claimable ? checkedSessions.get(hash) : undefined;
+      request.sessionClaim = checked && sessionClaim(hash, checked, policy);
+      if (request.sessionClaim) request.actor = checked!.actor;
+      else if (!(await checkInFull(request, token, hash))) reply.endSession();
     }
     const access: Access = request.routeOptions.config?.access ?? (request.method === "GET" || request.method === "HEAD" ? "read" : "write");
     if (access === "public") return;
@@ -108,5 +172,14 @@ export default fp<{ db: Db; policy: SessionPolicy; fixedActor?: Actor }>(async (
     }
     // Admin pages do not exist for anyone else.
     if (access === "admin" && !request.actor.isAdmin) return renderError(request, reply, 404);
+  });
+
+  // A claim nobody confirmed means a page was built for a session nobody checked: refuse it
+  // (a route marked sessionInStatement that does not read through readWithSession).
+  app.addHook("onSend", async (request) => {
+    if (request.sessionClaim) {
+      request.sessionClaim = undefined;
+      throw new Error(`${request.method} ${request.url} is marked sessionInStatement but never confirmed the session`);
+    }
   });
 });

@@ -3,6 +3,7 @@
 // absolute end; signing out, a password change or disabling a user removes them at once.
 import { createHash, randomBytes } from "node:crypto";
 import type { Db } from "../../db/prisma.js";
+import type { Prisma } from "../../generated/prisma/client.js";
 import { actorFor, type Actor, type Caller } from "../../shared/actor.js";
 import type { FieldErrors } from "../../shared/field-errors.js";
 import { recordAuditEvents } from "../audit/audit-log.js";
@@ -95,8 +96,17 @@ export async function signIn(db: Db, command: SignInCommand, context: SignInCont
   return { kind: "signed-in", token, actor: actorFor(user) };
 }
 
-/** The actor of a session token, or undefined when it is unknown, expired or disabled. */
-export async function resolveSession(db: Db, token: string, policy: SessionPolicy, now = new Date()): Promise<Actor | undefined> {
+/** A session as a full check (resolveSession) found it valid. */
+export interface CheckedSession {
+  actor: Actor;
+  user: sessions.SessionUser;
+  /** Last seen as written in the session's row, after this check's own touch if it made one. */
+  lastSeenAt: Date;
+  expiresAt: Date;
+}
+
+/** The session of a token, or undefined when it is unknown, expired or its user disabled. */
+export async function resolveSession(db: Db, token: string, policy: SessionPolicy, now = new Date()): Promise<CheckedSession | undefined> {
   const hash = tokenHash(token);
   const session = await sessions.findSession(db, hash);
   if (!session) return undefined;
@@ -105,8 +115,29 @@ export async function resolveSession(db: Db, token: string, policy: SessionPolic
     await sessions.deleteSession(db, hash);
     return undefined;
   }
-  if (now.getTime() - session.lastSeenAt.getTime() > touchEveryMs) await sessions.touchSession(db, hash, now);
-  return actorFor({ id: session.userId, username: session.username, role: session.role, resellerId: session.resellerId });
+  let lastSeenAt = session.lastSeenAt;
+  if (now.getTime() - lastSeenAt.getTime() > touchEveryMs) {
+    await sessions.touchSession(db, hash, now);
+    lastSeenAt = now;
+  }
+  const user = { userId: session.userId, username: session.username, role: session.role, resellerId: session.resellerId };
+  return { actor: actorFor({ id: user.userId, ...user }), user, lastSeenAt, expiresAt: session.expiresAt };
+}
+
+/**
+ * What a request may take on trust from an earlier full check of its session (`hash`: of
+ * its token), provided the
+ * statement that reads its page confirms it in the same snapshot (the SQL returned: a
+ * boolean; false when the session ended, or its user changed, since). That saves the
+ * request its own round trip to PostgreSQL for the check. Undefined when a full check is
+ * due anyway: the session's last-seen time needs writing (once a minute), or it is past
+ * an end by this process's clock.
+ */
+export function sessionClaim(hash: string, checked: CheckedSession, policy: SessionPolicy, now = new Date()): Prisma.Sql | undefined {
+  const t = now.getTime();
+  const lastSeen = checked.lastSeenAt.getTime();
+  if (t - lastSeen > touchEveryMs || t >= checked.expiresAt.getTime() || t >= lastSeen + policy.idleMinutes * 60_000) return undefined;
+  return sessions.sessionStandsSql(hash, checked.user, now, checked.lastSeenAt);
 }
 
 export async function signOut(db: Db, token: string): Promise<void> {

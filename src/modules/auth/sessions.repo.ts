@@ -1,15 +1,20 @@
 // The only place that reads and writes sessions. Rows are keyed by the SHA-256 of the
 // cookie's token, so a copy of the table does not let anyone sign in.
+import { Prisma } from "../../generated/prisma/client.js";
 import { hotPathQuery, type Db, type DbOrTx } from "../../db/prisma.js";
 import type { UserRole } from "../../shared/actor.js";
 
-export interface SessionWithUser {
-  lastSeenAt: Date;
-  expiresAt: Date;
+/** A session's user as the session check reads it. */
+export interface SessionUser {
   userId: number;
   username: string;
   role: UserRole;
   resellerId: number | null;
+}
+
+export interface SessionWithUser extends SessionUser {
+  lastSeenAt: Date;
+  expiresAt: Date;
   disabled: boolean;
 }
 
@@ -32,6 +37,19 @@ export async function findSession(db: Db, tokenHash: string): Promise<SessionWit
     "find-session",
   );
   return rows[0];
+}
+
+/**
+ * SQL, a boolean: the session still stands at `now` for the same user, unchanged (name,
+ * role, reseller) and not disabled, and last seen no earlier than `lastSeenAt` (it only
+ * ever moves forward, so the idle end reckoned from it holds). For a statement that
+ * confirms the session it was read under, in its own snapshot (auth.service.ts sessionClaim).
+ */
+export function sessionStandsSql(tokenHash: string, user: SessionUser, now: Date, lastSeenAt: Date): Prisma.Sql {
+  return Prisma.sql`EXISTS (SELECT 1 FROM app_session s JOIN app_user u ON u.id = s.user_id
+    WHERE s.token_hash = ${tokenHash} AND s.expires_at > ${now} AND s.last_seen_at >= ${lastSeenAt}
+      AND u.id = ${user.userId} AND u.username = ${user.username} AND u.role::text = ${user.role}
+      AND u.reseller_id IS NOT DISTINCT FROM ${user.resellerId}::int AND NOT u.disabled)`;
 }
 
 export async function touchSession(db: DbOrTx, tokenHash: string, now: Date): Promise<void> {

@@ -194,7 +194,8 @@ export interface ListOptions {
  * open at once. The option lists and the rows for the chosen ids come from the functions
  * did_list_options and did_page_rows (migration 20261127220000_inventory_page_functions),
  * whose plans PostgreSQL keeps: only the filter is planned per request. Rows come back as
- * JSON in the page's order.
+ * JSON in the page's order. With `confirm` (SQL, a boolean: the request's session claim,
+ * see plugins/auth.ts), the same statement checks it, and `confirmed` says what it found.
  */
 export async function readListPage(
   db: Db,
@@ -202,25 +203,26 @@ export async function readListPage(
   query: DidListQuery | undefined,
   withOptions: boolean,
   total: PageTotal,
-): Promise<{ options: ListOptions; rows: DidRow[]; total?: number }> {
-  const sql = listPageSql(scope, query, withOptions, total);
+  confirm?: Prisma.Sql,
+): Promise<{ options: ListOptions; rows: DidRow[]; total?: number; confirmed: boolean }> {
+  const sql = listPageSql(scope, query, withOptions, total, confirm);
   const [row] = await hotPathQuery<Record<string, unknown>>(db, sql.text, sql.values);
   const pageRows = ((row?.rows ?? []) as (Omit<DidRow, "holdUntil"> & { holdUntil: string | null; position?: number })[]).map(({ position: _position, ...r }) => ({
     ...r,
     holdUntil: r.holdUntil === null ? null : new Date(r.holdUntil),
   }));
   const options = (row?.options ?? { operators: [], resellers: [], packages: [] }) as ListOptions;
-  return { options, rows: pageRows, total: row?.total === null || row?.total === undefined ? undefined : Number(row.total) };
+  return { options, rows: pageRows, total: row?.total === null || row?.total === undefined ? undefined : Number(row.total), confirmed: row?.confirmed === true };
 }
 
 /** The SQL of readListPage (exported so the benchmark runs exactly what the app runs). */
-export function listPageSql(scope: Scope, query: DidListQuery | undefined, withOptions: boolean, total: PageTotal): Prisma.Sql {
+export function listPageSql(scope: Scope, query: DidListQuery | undefined, withOptions: boolean, total: PageTotal, confirm?: Prisma.Sql): Prisma.Sql {
   const options = withOptions ? Prisma.sql`did_list_options(${scope.resellerId}::int)` : Prisma.sql`NULL::json`;
   // The page's ids in their order (an array keeps it), then their display columns.
   const rows = query ? Prisma.sql`did_page_rows(ARRAY(${pageIdsSql(query, scope)}))` : Prisma.sql`'[]'::json`;
   const totalSql =
     !query || total === undefined ? Prisma.sql`NULL::int` : total === "counters" ? Prisma.sql`(${countFromCountersSql(query.filter, scope)})` : Prisma.sql`(${countDidsSql(query.filter, scope)})`;
-  return Prisma.sql`SELECT ${options} AS options, ${rows} AS rows, ${totalSql} AS total`;
+  return Prisma.sql`SELECT ${options} AS options, ${rows} AS rows, ${totalSql} AS total, ${confirm ?? Prisma.sql`true`} AS confirmed`;
 }
 
 /** One DID as the export writes it: the inventory's columns and what an import needs to rebuild it. */

@@ -68,8 +68,10 @@ async function didIdOr400(request: WithId, reply: FastifyReply): Promise<number 
 }
 
 export default async function didRoutes(app: FastifyInstance) {
-  app.get<{ Querystring: Query }>("/dids", async (request, reply) => {
-    const page = await service.didListPage(app.db, request.actor!, request.query, app.config.countExactUpTo);
+  // The page twenty people may reload at once: its one statement also confirms the session.
+  app.get<{ Querystring: Query }>("/dids", { config: { sessionInStatement: true } }, async (request, reply) => {
+    const page = await request.readWithSession(reply, (actor, confirm) => service.confirmedDidListPage(app.db, actor, request.query, app.config.countExactUpTo, confirm));
+    if (!page) return reply;
     const canonical = listUrl(page.query);
     // htmx pushes the canonical URL, so shared links carry no empty fields.
     if (request.wantsFragment && page.valid) reply.header("hx-push-url", canonical);

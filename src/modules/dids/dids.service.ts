@@ -85,14 +85,25 @@ export const defaultCountExactUpTo = 100_000;
  * planner: an exact count when it expects at most `countExactUpTo` matches, "about N" above.
  */
 export async function didListPage(db: Db, actor: Actor, rawQuery: Record<string, unknown>, countExactUpTo = defaultCountExactUpTo) {
+  const page = await confirmedDidListPage(db, actor, rawQuery, countExactUpTo, undefined);
+  if (!page) throw new Error("the inventory page read without a session claim came back unconfirmed");
+  return page;
+}
+
+/**
+ * didListPage, its statement also confirming the request's session claim (`confirm`, see
+ * plugins/auth.ts readWithSession). Undefined when it did not: nothing read may be shown.
+ */
+export async function confirmedDidListPage(db: Db, actor: Actor, rawQuery: Record<string, unknown>, countExactUpTo: number, confirm: Prisma.Sql | undefined) {
   const { scope } = actor;
   const parsed = parseDidListQuery(rawQuery);
   const { filter } = parsed.query;
   const totalFrom: repo.PageTotal = repo.countersAnswer(filter) ? "counters" : parsed.query.exactCount ? "count" : undefined;
   const [page, choices] = await Promise.all([
-    repo.readListPage(db, scope, parsed.ok ? parsed.query : undefined, true, totalFrom),
+    repo.readListPage(db, scope, parsed.ok ? parsed.query : undefined, true, totalFrom, confirm),
     findChoices(db, scope, filter),
   ]);
+  if (!page.confirmed) return undefined;
   const checked = checkQuery(parsed, page.options, choices);
   if (!checked.valid) return { ...checked, rows: [], total: 0, totalExact: true };
   const total = page.total !== undefined ? { n: page.total, exact: true } : await pageTotal(db, scope, checked.query, page.rows.length, countExactUpTo);
