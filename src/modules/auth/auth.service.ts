@@ -126,12 +126,11 @@ export async function resolveSession(db: Db, token: string, policy: SessionPolic
 
 /**
  * What a request may take on trust from an earlier full check of its session (`hash`: of
- * its token), provided the
- * statement that reads its page confirms it in the same snapshot (the SQL returned: a
- * boolean; false when the session ended, or its user changed, since). That saves the
- * request its own round trip to PostgreSQL for the check. Undefined when a full check is
- * due anyway: the session's last-seen time needs writing (once a minute), or it is past
- * an end by this process's clock.
+ * its token), provided the statement that reads its page confirms it in the same snapshot
+ * (the SQL returned: a boolean, false when the session ended or its user changed since).
+ * That saves the request its own round trip to PostgreSQL for the check. Undefined when a
+ * full check is due anyway: the session's last-seen time needs writing (once a minute),
+ * or it is past an end by this process's clock.
  */
 export function sessionClaim(hash: string, checked: CheckedSession, policy: SessionPolicy, now = new Date()): Prisma.Sql | undefined {
   const t = now.getTime();
