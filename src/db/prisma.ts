@@ -39,14 +39,26 @@ export function connectionStringOf(db: Db): string {
 /**
  * One read on the connection pool under the Prisma client, without Prisma's per-query
  * work (about 0.7 ms measured): only for the queries that run on every request, the
- * session check and the routing API's lookup. Everything else goes through Prisma.
- * With a `name`, the statement is prepared once per connection and then only executed
- * (the lookup runs thousands of times a second; the name must be unique to `text`).
+ * session check, the inventory page's one statement and the routing API's lookup.
+ * Everything else goes through Prisma. With a `name`, the statement is prepared once per
+ * connection and then only executed (the name must be unique to `text`). A migration that
+ * changes the type of a column such a statement returns makes it fail once on each
+ * connection that prepared it ("cached plan must not change result type"); the pool
+ * closes a connection on any error, so the read is tried again, on another connection,
+ * at most once per connection of the pool.
  */
 export async function hotPathQuery<T extends pg.QueryResultRow>(db: Db, text: string, values: unknown[], name?: string): Promise<T[]> {
   const pool = pools.get(db);
   if (!pool) throw new Error("hotPathQuery needs a client made by createPrismaClient");
-  return (await pool.query<T>(name === undefined ? { text, values } : { name, text, values })).rows;
+  const config = name === undefined ? { text, values } : { name, text, values };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return (await pool.query<T>(config)).rows;
+    } catch (error) {
+      const stalePlan = name !== undefined && (error as { code?: unknown }).code === "0A000";
+      if (!stalePlan || attempt >= (pool.options.max ?? 10)) throw error;
+    }
+  }
 }
 
 /** The pool under the Prisma client, counted: what /metrics shows of it. */

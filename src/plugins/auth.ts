@@ -7,7 +7,8 @@
 // (config `sessionInStatement`, read with request.readWithSession: the inventory, which
 // twenty people may reload at once). There a session this process checked in full within
 // the last minute is taken on trust while the page's statement reads, and that statement
-// confirms it in the same snapshot; when it does not, the session is checked in full and
+// confirms it in its own snapshot (what the page reads in other statements at the same
+// time is used only once it has); when it does not, the session is checked in full and
 // the page read again. Nothing is written and nothing shown on the claim alone.
 import fp from "fastify-plugin";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -98,6 +99,15 @@ export default fp<{ db: Db; policy: SessionPolicy; fixedActor?: Actor }>(async (
   app.decorateRequest("sessionToken", undefined);
   app.decorateRequest("sessionClaim", undefined);
 
+  // Claims are for pages any signed-in user may GET (see the onRequest hook): say so at
+  // start-up rather than leave a marked route that can never claim, or one read without a user.
+  app.addHook("onRoute", (route) => {
+    const methods = [route.method].flat();
+    if (route.config?.sessionInStatement && ((route.config.access ?? "read") !== "read" || methods.some((m) => m !== "GET" && m !== "HEAD"))) {
+      throw new Error(`${route.url}: sessionInStatement is for GET routes with access "read"`);
+    }
+  });
+
   /** By token hash: the last full check of each session this process saw. */
   const checkedSessions = new Map<string, CheckedSession>();
   const checkInFull = async (request: FastifyRequest, token: string, hash: string) => {
@@ -119,7 +129,14 @@ export default fp<{ db: Db; policy: SessionPolicy; fixedActor?: Actor }>(async (
     const claim = this.sessionClaim;
     this.sessionClaim = undefined;
     if (claim) {
-      const claimed = await read(this.actor!, claim);
+      let claimed: T | undefined;
+      try {
+        claimed = await read(this.actor!, claim);
+      } catch (error) {
+        // The error page must not name a user whose session nobody confirmed.
+        this.actor = undefined;
+        throw error;
+      }
       if (claimed !== undefined) return claimed;
       // The session ended or its user changed since this process last checked it.
       const token = this.sessionToken!;
@@ -179,6 +196,7 @@ export default fp<{ db: Db; policy: SessionPolicy; fixedActor?: Actor }>(async (
   app.addHook("onSend", async (request) => {
     if (request.sessionClaim) {
       request.sessionClaim = undefined;
+      request.actor = undefined;
       throw new Error(`${request.method} ${request.url} is marked sessionInStatement but never confirmed the session`);
     }
   });

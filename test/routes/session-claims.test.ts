@@ -53,9 +53,25 @@ t.test("the inventory confirms the session in its own statement", async (t) => {
     t.equal(res.headers.location, "/signin?next=%2Fdids%3Fstatus%3Dactive");
     t.ok(res.cookies.some((c) => c.name === "did_session" && c.value === ""), "the cookie is cleared");
     t.notOk(res.body.includes("380440000001"), "no number on the way");
+  });
+
+  t.test("a session ended elsewhere: the next htmx search is sent to sign in", async (t) => {
+    const user = await signInAs({ role: "admin", username: "ended-htmx" });
+    t.equal((await user.inject({ url: "/dids" })).statusCode, 200);
+    await db.session.deleteMany({ where: { user: { username: "ended-htmx" } } });
     const fragment = await user.inject({ url: "/dids?status=active", headers: htmx });
-    t.equal(fragment.statusCode, 401, "an htmx request is sent to sign in with a full navigation");
+    t.equal(fragment.statusCode, 401, "with a full navigation");
     t.equal(fragment.headers["hx-redirect"], "/signin?next=%2Fdids%3Fstatus%3Dactive");
+    t.equal(fragment.body, "", "and nothing of the page");
+  });
+
+  t.test("a session cut short elsewhere: the next page is the way to sign in", async (t) => {
+    const user = await signInAs({ role: "admin", username: "cut-short" });
+    t.equal((await user.inject({ url: "/dids" })).statusCode, 200);
+    await db.session.updateMany({ where: { user: { username: "cut-short" } }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    const res = await user.inject({ url: "/dids" });
+    t.equal(res.statusCode, 303);
+    t.match(res.headers.location, /^\/signin/);
   });
 
   t.test("a user disabled elsewhere: the next page is the way to sign in", async (t) => {
@@ -101,8 +117,11 @@ t.test("the inventory confirms the session in its own statement", async (t) => {
 
 // The guard, on a bare Fastify with only the cookie and auth plugins: a route marked
 // sessionInStatement that never confirms its claim answers 500 and shows nothing it read.
+// Its database outlives the subtest's pool (dropped at the end of the file).
+const guardDatabase = await createTestDatabase(t);
+
 t.test("a claim nobody confirmed is refused", async (t) => {
-  const db = createPrismaClient(await createTestDatabase(t), 2);
+  const db = createPrismaClient(guardDatabase, 2);
   t.teardown(() => db.$disconnect());
   const user = await makeUser(db, { username: "guarded", role: "admin" });
   const token = "a-session-token-for-the-guard-test";
@@ -121,6 +140,8 @@ t.test("a claim nobody confirmed is refused", async (t) => {
       return row!.ok ? `read as ${actor.username}` : undefined;
     }),
   );
+  t.throws(() => app.post("/marked-post", marked, async () => "never"), /sessionInStatement is for GET routes/, "a marked POST route is refused at start-up");
+  t.throws(() => app.get("/marked-admin", { config: { sessionInStatement: true, access: "admin" } }, async () => "never"), /sessionInStatement is for GET routes/);
   const get = (url: string) => app.inject({ url, cookies: { did_session: token } });
 
   t.equal((await get("/confirms")).body, "read as guarded", "the first request checks the session in full");

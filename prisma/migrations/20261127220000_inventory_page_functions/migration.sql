@@ -9,13 +9,15 @@
 -- connection, and force_generic_plan keeps it from planning again for each call (left to
 -- itself, it does, because an array of 1 id looks cheaper than the generic plan's guess).
 -- Changing what the page shows means a migration that replaces these functions.
+-- PARALLEL RESTRICTED: a function left at the default (unsafe) would keep the whole
+-- statement from a parallel plan, its filter and an exact count(*) of millions included.
 -- The migration runner splits scripts at every semicolon, even inside a function body or a
 -- comment, so the bodies' semicolons are written as \073 in escaped strings (quotes doubled).
 
 -- The rows of one inventory page, in the order of `ids` (the page's ids as its filter and
 -- sort chose them), as a JSON array of objects with the DidRow fields. Client, account
 -- and package as scalar subqueries: the DID may have none.
-CREATE FUNCTION did_page_rows(ids integer[]) RETURNS json LANGUAGE plpgsql STABLE
+CREATE FUNCTION did_page_rows(ids integer[]) RETURNS json LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET plan_cache_mode = force_generic_plan AS E'
 BEGIN
   RETURN (
@@ -39,7 +41,7 @@ END';
 -- The inventory search form's option lists for a scope (a reseller's id, or NULL for
 -- everything): {operators: [{id, name, reseller: {id, name}}], resellers: [{id, name}],
 -- packages: [{id, name, reseller: {name}}]}, each ordered as the form shows it.
-CREATE FUNCTION did_list_options(scope_reseller_id integer) RETURNS json LANGUAGE plpgsql STABLE
+CREATE FUNCTION did_list_options(scope_reseller_id integer) RETURNS json LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
 SET plan_cache_mode = force_generic_plan AS E'
 BEGIN
   RETURN json_build_object(

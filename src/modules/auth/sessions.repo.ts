@@ -24,7 +24,7 @@ export async function insertSession(db: DbOrTx, tokenHash: string, userId: numbe
 
 /**
  * One indexed lookup per request: the session and its user together. Named, so that each
- * connection parses and plans it once (planning it cost more than running it).
+ * connection parses it once and soon keeps one plan (planning it cost more than running it).
  */
 export async function findSession(db: Db, tokenHash: string): Promise<SessionWithUser | undefined> {
   const rows = await hotPathQuery<SessionWithUser>(
@@ -42,7 +42,7 @@ export async function findSession(db: Db, tokenHash: string): Promise<SessionWit
 /**
  * SQL, a boolean: the session still stands at `now` for the same user, unchanged (name,
  * role, reseller) and not disabled, and last seen no earlier than `lastSeenAt` (it only
- * ever moves forward, so the idle end reckoned from it holds). For a statement that
+ * ever moves forward, touchSession, so the idle end reckoned from it holds). For a statement that
  * confirms the session it was read under, in its own snapshot (auth.service.ts sessionClaim).
  */
 export function sessionStandsSql(tokenHash: string, user: SessionUser, now: Date, lastSeenAt: Date): Prisma.Sql {
@@ -52,8 +52,9 @@ export function sessionStandsSql(tokenHash: string, user: SessionUser, now: Date
       AND u.reseller_id IS NOT DISTINCT FROM ${user.resellerId}::int AND NOT u.disabled)`;
 }
 
+/** Last seen only ever moves forward, even when two instances touch a session at once. */
 export async function touchSession(db: DbOrTx, tokenHash: string, now: Date): Promise<void> {
-  await db.session.updateMany({ where: { tokenHash }, data: { lastSeenAt: now } });
+  await db.$executeRaw`UPDATE app_session SET last_seen_at = greatest(last_seen_at, ${now}) WHERE token_hash = ${tokenHash}`;
 }
 
 export async function deleteSession(db: DbOrTx, tokenHash: string): Promise<void> {
