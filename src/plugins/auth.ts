@@ -32,6 +32,8 @@ declare module "fastify" {
   interface FastifyRequest {
     actor: Actor | undefined;
     sessionToken: string | undefined;
+    /** tokenHash of sessionToken, worked out once per request (the session's key, the CSRF binding). */
+    sessionTokenHash: string | undefined;
     /** Set while request.actor is only claimed: the SQL that confirms it (see above). */
     sessionClaim: Prisma.Sql | undefined;
     /**
@@ -97,6 +99,7 @@ const maxCheckedSessions = 10_000;
 export default fp<{ db: Db; policy: SessionPolicy; fixedActor?: Actor }>(async (app, { db, policy, fixedActor }) => {
   app.decorateRequest("actor", undefined);
   app.decorateRequest("sessionToken", undefined);
+  app.decorateRequest("sessionTokenHash", undefined);
   app.decorateRequest("sessionClaim", undefined);
 
   // Claims are for pages any signed-in user may GET (see the onRequest hook): say so at
@@ -110,8 +113,8 @@ export default fp<{ db: Db; policy: SessionPolicy; fixedActor?: Actor }>(async (
 
   /** By token hash: the last full check of each session this process saw. */
   const checkedSessions = new Map<string, CheckedSession>();
-  const checkInFull = async (request: FastifyRequest, token: string, hash: string) => {
-    const checked = await resolveSession(db, token, policy);
+  const checkInFull = async (request: FastifyRequest, hash: string) => {
+    const checked = await resolveSession(db, hash, policy);
     checkedSessions.delete(hash);
     if (checked) {
       if (checkedSessions.size >= maxCheckedSessions) checkedSessions.delete(checkedSessions.keys().next().value!);
@@ -139,8 +142,7 @@ export default fp<{ db: Db; policy: SessionPolicy; fixedActor?: Actor }>(async (
       }
       if (claimed !== undefined) return claimed;
       // The session ended or its user changed since this process last checked it.
-      const token = this.sessionToken!;
-      if (!(await checkInFull(this, token, tokenHash(token)))) {
+      if (!(await checkInFull(this, this.sessionTokenHash!))) {
         reply.endSession();
         await redirectToSignIn(this, reply);
         return undefined;
@@ -172,13 +174,13 @@ export default fp<{ db: Db; policy: SessionPolicy; fixedActor?: Actor }>(async (
     if (fixedActor) request.actor = fixedActor;
     else if (token) {
       request.sessionToken = token;
-      const hash = tokenHash(token);
-      // Only where any signed-in user may read: no access decision rests on a claim.
-      const claimable = request.routeOptions.config?.sessionInStatement && request.method === "GET" && (request.routeOptions.config.access ?? "read") === "read";
-      const checked = claimable ? checkedSessions.get(hash) : undefined;
+      const hash = (request.sessionTokenHash = tokenHash(token));
+      // Marked routes are GET routes any signed-in user may read (onRoute above), so no
+      // access decision rests on a claim. HEAD is checked in full.
+      const checked = request.routeOptions.config?.sessionInStatement && request.method === "GET" ? checkedSessions.get(hash) : undefined;
       request.sessionClaim = checked && sessionClaim(hash, checked, policy);
       if (request.sessionClaim) request.actor = checked!.actor;
-      else if (!(await checkInFull(request, token, hash))) reply.endSession();
+      else if (!(await checkInFull(request, hash))) reply.endSession();
     }
     const access: Access = request.routeOptions.config?.access ?? (request.method === "GET" || request.method === "HEAD" ? "read" : "write");
     if (access === "public") return;

@@ -6,7 +6,6 @@ import fp from "fastify-plugin";
 import helmet from "helmet";
 import csrf from "@fastify/csrf-protection";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { tokenHash } from "../modules/auth/auth.service.js";
 
 export const csrfCookie = "did_csrf";
 
@@ -23,7 +22,7 @@ declare module "fastify" {
  * without the session, and a token from before sign-in stops working after it.
  */
 function csrfUserInfo(request: FastifyRequest): string {
-  return request.actor && request.sessionToken ? tokenHash(request.sessionToken) : "anonymous";
+  return request.actor && request.sessionTokenHash ? request.sessionTokenHash : "anonymous";
 }
 
 export default fp<{ csrfKey: string }>(async (app, { csrfKey }) => {

@@ -105,9 +105,8 @@ export interface CheckedSession {
   expiresAt: Date;
 }
 
-/** The session of a token, or undefined when it is unknown, expired or its user disabled. */
-export async function resolveSession(db: Db, token: string, policy: SessionPolicy, now = new Date()): Promise<CheckedSession | undefined> {
-  const hash = tokenHash(token);
+/** The session of a token (`hash`: tokenHash of it), or undefined when it is unknown, expired or its user disabled. */
+export async function resolveSession(db: Db, hash: string, policy: SessionPolicy, now = new Date()): Promise<CheckedSession | undefined> {
   const session = await sessions.findSession(db, hash);
   if (!session) return undefined;
   const idleEnd = session.lastSeenAt.getTime() + policy.idleMinutes * 60_000;
