@@ -223,10 +223,12 @@ export async function readListPage(
  * of the database's time). Every other filter stays unnamed and is planned for its values:
  * a status or an operator can hold ten rows or ten million. One name per statement text
  * (which varies with the other fields present, the sort, the scope and the session check);
- * past `maxOneDidStatements` texts, further ones run unnamed, so that no connection
- * gathers prepared statements without end.
+ * past `maxOneDidStatements` texts, further ones run unnamed. Each one prepared holds about
+ * 64 KB on each connection that ran it (its plan, measured in pg_backend_memory_contexts),
+ * so a connection holds at most about 3 MB of them; the usual handful of texts, a few
+ * hundred KB.
  */
-function oneDidStatementName(text: string): string | undefined {
+export function oneDidStatementName(text: string): string | undefined {
   let name = oneDidStatementNames.get(text);
   if (name === undefined && oneDidStatementNames.size < maxOneDidStatements) {
     name = `did-page-one-${oneDidStatementNames.size + 1}`;
@@ -235,7 +237,7 @@ function oneDidStatementName(text: string): string | undefined {
   return name;
 }
 const oneDidStatementNames = new Map<string, string>();
-const maxOneDidStatements = 200;
+const maxOneDidStatements = 50;
 
 /** The SQL of readListPage (exported so the benchmark runs exactly what the app runs). */
 export function listPageSql(scope: Scope, query: DidListQuery | undefined, withOptions: boolean, total: PageTotal, confirm?: Prisma.Sql): Prisma.Sql {
