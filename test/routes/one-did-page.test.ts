@@ -36,31 +36,55 @@ t.test("a page that names one DID", async (t) => {
     return seen.map(({ text, name }) => ({ text, name }));
   }
 
+  /** The page's own statement among those the pool was asked for while `work` ran. */
+  async function pageStatementOf(work: () => Promise<unknown>): Promise<{ text: string; name?: string } | undefined> {
+    return (await statementsOf(work)).find((s) => /did_page_rows/.test(s.text));
+  }
+
   t.test("is read by a prepared statement; other filters are not", async (t) => {
     await admin.inject({ url: "/dids" });
-    const [byId] = await statementsOf(() => admin.inject({ url: `/dids?id=${southDid!.id}` }));
-    t.match(byId?.name, /^did-page-one-\d+$/, "the page by ID has a name");
-    t.match(byId?.text, /did_page_rows/, "and it is the page's statement");
-    const again = await statementsOf(() => admin.inject({ url: `/dids?id=${northDids[0]!.id}` }));
-    t.equal(again[0]?.name, byId?.name, "another ID: the same statement");
-    const withStatus = await statementsOf(() => admin.inject({ url: `/dids?id=${northDids[0]!.id}&status=reserved` }));
-    t.match(withStatus[0]?.name, /^did-page-one-\d+$/, "with more fields, still one DID at most: named");
-    t.not(withStatus[0]?.name, byId?.name, "under a name of its own (another text)");
+    const byId = await pageStatementOf(() => admin.inject({ url: `/dids?id=${southDid!.id}` }));
+    t.match(byId?.name, /^did-page-one-[0-9a-f]{40}$/, "the page by ID has a name");
+    t.equal((await pageStatementOf(() => admin.inject({ url: `/dids?id=${northDids[0]!.id}` })))?.name, byId?.name, "another ID: the same statement");
+    for (const sort of ["sort=operator&dir=desc", "sort=client", "sort=status&dir=desc", "sort=reseller"]) {
+      t.equal((await pageStatementOf(() => admin.inject({ url: `/dids?id=${northDids[0]!.id}&${sort}` })))?.name, byId?.name, `${sort}: the same statement (one row has no order)`);
+    }
+    const withStatus = await pageStatementOf(() => admin.inject({ url: `/dids?id=${northDids[0]!.id}&status=reserved` }));
+    t.match(withStatus?.name, /^did-page-one-[0-9a-f]{40}$/, "with more fields, still one DID at most: named");
+    t.not(withStatus?.name, byId?.name, "under a name of its own (another text)");
     for (const path of ["/dids", "/dids?status=reserved", `/dids?operator=${northDids[0]!.operatorId}`, "/dids?contains=0000", "/dids?sort=operator"]) {
-      const statements = await statementsOf(() => admin.inject({ url: path }));
-      const page = statements.find((s) => /did_page_rows/.test(s.text));
+      const page = await pageStatementOf(() => admin.inject({ url: path }));
       t.ok(page, `${path}: the page's statement`);
       t.equal(page?.name, undefined, `${path}: unnamed, planned for its values`);
     }
   });
 
-  t.test("shows the DID it names, again and again (past the generic plan's fifth execution)", async (t) => {
+  t.test("shows the DID it names, again and again, on the pool's generic plan", async (t) => {
     const order = [southDid!, northDids[0]!, northDids[1]!, southDid!, northDids[1]!, northDids[0]!, southDid!, northDids[0]!, northDids[1]!, southDid!];
     for (const [i, did] of order.entries()) {
       const res = await admin.inject({ url: `/dids?id=${did.id}` });
       t.equal(res.statusCode, 200);
       t.same(numbersOn(res.body), [did.number], `request ${i + 1}: DID ${did.id} is ${did.number}`);
     }
+    // Every connection of the app's pool: what it holds prepared, and how it ran it.
+    const pool = poolOf(db);
+    const clients = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()));
+    let generic = 0;
+    try {
+      for (const client of clients) {
+        const { rows } = await client.query<{ n: string }>("SELECT coalesce(sum(generic_plans), 0) AS n FROM pg_prepared_statements WHERE name LIKE 'did-page-one-%'");
+        generic += Number(rows[0]!.n);
+      }
+    } finally {
+      for (const client of clients) client.release();
+    }
+    t.ok(generic > 0, `the app's pool ran the page on a generic plan (${generic} times)`);
+    const sorted = await admin.inject({ url: `/dids?id=${northDids[1]!.id}&sort=operator&dir=desc` });
+    t.same(numbersOn(sorted.body), [northDids[1]!.number], "sorted by operator: the same DID");
+    const counted = await admin.inject({ url: `/dids?id=${northDids[1]!.id}&count=exact` });
+    t.same(numbersOn(counted.body), [northDids[1]!.number], "counted exactly: the same DID");
+    t.equal(html(counted.body).querySelector("[data-total]")?.getAttribute("data-total"), "exact");
+    t.match(html(counted.body).querySelector("[data-total]")?.text, /^1 DID\b/, "and a total of one");
     const fragment = await admin.inject({ url: `/dids?id=${northDids[1]!.id}`, headers: htmx });
     t.same(numbersOn(fragment.body), [northDids[1]!.number], "the htmx fragment too");
     const gone = await admin.inject({ url: "/dids?id=999999" });
@@ -68,11 +92,15 @@ t.test("a page that names one DID", async (t) => {
     t.match(gone.body, /No DIDs match/);
   });
 
-  t.test("keeps to the user's scope and the other fields", async (t) => {
-    const reseller = await signInAs({ role: "reseller", resellerId: north.id });
+  t.test("keeps to each user's scope and to the other fields", async (t) => {
+    // Two resellers share one statement (the scope is a parameter), on the same connections.
+    const northUser = await signInAs({ role: "reseller", resellerId: north.id });
+    const southUser = await signInAs({ role: "reseller", resellerId: south.id });
     for (let i = 0; i < 7; i++) {
-      t.same(numbersOn((await reseller.inject({ url: `/dids?id=${northDids[0]!.id}` })).body), [northDids[0]!.number], `own DID, request ${i + 1}`);
-      t.same(numbersOn((await reseller.inject({ url: `/dids?id=${southDid!.id}` })).body), [], `another reseller's DID, request ${i + 1}`);
+      t.same(numbersOn((await northUser.inject({ url: `/dids?id=${northDids[0]!.id}` })).body), [northDids[0]!.number], `north: own DID, request ${i + 1}`);
+      t.same(numbersOn((await southUser.inject({ url: `/dids?id=${northDids[0]!.id}` })).body), [], `south: north's DID, request ${i + 1}`);
+      t.same(numbersOn((await southUser.inject({ url: `/dids?id=${southDid!.id}` })).body), [southDid!.number], `south: own DID, request ${i + 1}`);
+      t.same(numbersOn((await northUser.inject({ url: `/dids?id=${southDid!.id}` })).body), [], `north: south's DID, request ${i + 1}`);
     }
     for (let i = 0; i < 7; i++) {
       t.same(numbersOn((await admin.inject({ url: `/dids?id=${northDids[0]!.id}&status=reserved` })).body), [northDids[0]!.number], "the status matches");

@@ -1,6 +1,7 @@
 // The only place that reads and writes DIDs. The list uses SQL built from the shared
 // filter (did-filters.ts) because one query with joins beats several ORM round trips on
 // a million rows, and because Prisma cannot say length() or the trigram-friendly LIKE.
+import { createHash } from "node:crypto";
 import type pg from "pg";
 import { Prisma } from "../../generated/prisma/client.js";
 import { openCursor, type Cursor } from "../../db/cursor.js";
@@ -54,6 +55,10 @@ const joins = Prisma.sql`
 /** The ids of one page, in the list's order. */
 function pageIdsSql(query: DidListQuery, scope: Scope): Prisma.Sql {
   const offset = (query.page - 1) * query.per;
+  // A filter naming one DID by its ID matches at most one row: no order to keep, so one
+  // statement text whatever the sort (see oneDidStatementName). No sort join drops a DID:
+  // every DID has an operator, and every operator a reseller.
+  if (query.filter.id !== undefined) return Prisma.sql`SELECT d.id FROM did d ${didWhereSql(query.filter, scope)} LIMIT ${query.per} OFFSET ${offset}`;
   return (
     pageIdsByNameSql(query, scope, offset) ??
     Prisma.sql`SELECT d.id FROM did d ${didSortJoinsSql(query.sort)} ${didWhereSql(query.filter, scope)} ${didOrderSql(query.sort, query.dir)} LIMIT ${query.per} OFFSET ${offset}`
@@ -217,21 +222,25 @@ export async function readListPage(
 
 /**
  * The name readListPage prepares a page's statement under when its filter names one DID by
- * its ID. Such a filter matches at most one row whatever the URL's values, so its best plan
- * never depends on them: prepared once per connection, the statement is soon run on a
- * generic plan that PostgreSQL keeps (no parse, no plan; on a light page that was a third
- * of the database's time). Every other filter stays unnamed and is planned for its values:
- * a status or an operator can hold ten rows or ten million. One name per statement text
- * (which varies with the other fields present, the sort, the scope and the session check);
- * past `maxOneDidStatements` texts, further ones run unnamed. Each one prepared holds about
- * 64 KB on each connection that ran it (its plan, measured in pg_backend_memory_contexts),
- * so a connection holds at most about 3 MB of them; the usual handful of texts, a few
- * hundred KB.
+ * its ID. Such a filter matches at most one row: the plan starts from the primary key
+ * whatever the URL's values (an equality on it is estimated at one row, and any other
+ * condition at more). Prepared once per connection, the statement soon runs on a generic
+ * plan that PostgreSQL keeps (no parse, no plan; on a light page that was a third of the
+ * database's time). Every other filter stays unnamed and is planned for its values: a
+ * status or an operator can hold ten rows or ten million.
+ *
+ * The name is the text's hash, the same in every process and after a restart. The text
+ * varies only with the other fields present, the count, the scope (a reseller's ID is a
+ * parameter) and the session check: the sort does not enter it (pageIdsSql). Past
+ * `maxOneDidStatements` texts, further ones run unnamed. Each one prepared holds about
+ * 64 KB on each connection that ran it (its plan, measured in pg_backend_memory_contexts):
+ * at most about 3 MB per connection, 32 MB per process with the pool's 10; the usual
+ * handful of texts, a few hundred KB per connection.
  */
 export function oneDidStatementName(text: string): string | undefined {
   let name = oneDidStatementNames.get(text);
   if (name === undefined && oneDidStatementNames.size < maxOneDidStatements) {
-    name = `did-page-one-${oneDidStatementNames.size + 1}`;
+    name = `did-page-one-${createHash("sha1").update(text).digest("hex")}`;
     oneDidStatementNames.set(text, name);
   }
   return name;
