@@ -31,8 +31,11 @@ declare module "fastify" {
   }
   interface FastifyRequest {
     actor: Actor | undefined;
-    sessionToken: string | undefined;
-    /** tokenHash of sessionToken, worked out once per request (the session's key, the CSRF binding). */
+    /**
+     * tokenHash of the session cookie's token, worked out once per request: the session's
+     * key (lookup, claim, sign-out, password change) and the CSRF binding. The token itself
+     * is never needed past it.
+     */
     sessionTokenHash: string | undefined;
     /** Set while request.actor is only claimed: the SQL that confirms it (see above). */
     sessionClaim: Prisma.Sql | undefined;
@@ -98,7 +101,6 @@ const maxCheckedSessions = 10_000;
 
 export default fp<{ db: Db; policy: SessionPolicy; fixedActor?: Actor }>(async (app, { db, policy, fixedActor }) => {
   app.decorateRequest("actor", undefined);
-  app.decorateRequest("sessionToken", undefined);
   app.decorateRequest("sessionTokenHash", undefined);
   app.decorateRequest("sessionClaim", undefined);
 
@@ -173,7 +175,6 @@ export default fp<{ db: Db; policy: SessionPolicy; fixedActor?: Actor }>(async (
     const token = request.cookies[sessionCookie];
     if (fixedActor) request.actor = fixedActor;
     else if (token) {
-      request.sessionToken = token;
       const hash = (request.sessionTokenHash = tokenHash(token));
       // Marked routes are GET routes any signed-in user may read (onRoute above), so no
       // access decision rests on a claim. HEAD is checked in full.

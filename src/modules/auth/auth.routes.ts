@@ -63,7 +63,7 @@ export default async function authRoutes(app: FastifyInstance, options: { config
       app.metrics.signInFailures[outcome.reason === "disabled" ? "disabled" : "wrong-password"].inc();
       return renderSignIn(reply, { next, username: typed, error: outcome.message }, 401);
     }
-    if (request.sessionToken) await service.signOut(app.db, request.sessionToken);
+    if (request.sessionTokenHash) await service.signOut(app.db, request.sessionTokenHash);
     request.log.info({ user: outcome.actor.username }, "signed in");
     // A new CSRF secret with the new session: tokens from before the sign-in stop working.
     reply.clearCookie(csrfCookie, { path: "/" });
@@ -81,7 +81,7 @@ export default async function authRoutes(app: FastifyInstance, options: { config
   });
 
   app.post("/signout", { config: { access: "read" }, bodyLimit: smallFormBodyLimit }, async (request, reply) => {
-    if (request.sessionToken) await service.signOut(app.db, request.sessionToken);
+    if (request.sessionTokenHash) await service.signOut(app.db, request.sessionTokenHash);
     reply.endSession().clearCookie(csrfCookie, { path: "/" });
     return reply.redirectAfterPost("/signin");
   });
@@ -101,7 +101,7 @@ export default async function authRoutes(app: FastifyInstance, options: { config
     const parsed = parseChangePasswordForm(request.body ?? {});
     // A malformed form (a field given twice) stays counted: its current password was not checked.
     if (!parsed.ok) return renderPasswordForm(reply, parsed.errors, 422);
-    const outcome = await service.changeOwnPassword(app.db, writerOf(request), request.sessionToken!, parsed.command);
+    const outcome = await service.changeOwnPassword(app.db, writerOf(request), request.sessionTokenHash!, parsed.command);
     if (outcome.kind === "changed" || outcome.currentPasswordRight) await gate.notAGuess();
     if (outcome.kind === "invalid") return renderPasswordForm(reply, outcome.errors, 422);
     reply.setFlash("Your password is changed. Your other sessions were signed out.");

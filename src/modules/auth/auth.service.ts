@@ -138,8 +138,9 @@ export function sessionClaim(hash: string, checked: CheckedSession, policy: Sess
   return sessions.sessionStandsSql(hash, checked.user, now, checked.lastSeenAt);
 }
 
-export async function signOut(db: Db, token: string): Promise<void> {
-  await sessions.deleteSession(db, tokenHash(token));
+/** Ends the session whose token hashes to `hash` (tokenHash). */
+export async function signOut(db: Db, hash: string): Promise<void> {
+  await sessions.deleteSession(db, hash);
 }
 
 export async function purgeExpiredSessions(db: Db, policy: SessionPolicy, now = new Date()): Promise<number> {
@@ -151,9 +152,10 @@ export type ChangePasswordOutcome = { kind: "changed" } | { kind: "invalid"; err
 
 /**
  * Changing one's password ends one's other sessions (a stolen session dies with it). Its
- * password_change event has no changes: no password or hash is ever recorded.
+ * password_change event has no changes: no password or hash is ever recorded. `sessionHash`:
+ * tokenHash of the caller's own session token, the one session kept.
  */
-export async function changeOwnPassword(db: Db, caller: Actor & Caller, token: string, command: ChangePasswordCommand): Promise<ChangePasswordOutcome> {
+export async function changeOwnPassword(db: Db, caller: Actor & Caller, sessionHash: string, command: ChangePasswordCommand): Promise<ChangePasswordOutcome> {
   const { current, password, repeat } = command;
   const errors: FieldErrors = {};
   const storedHash = await users.findPasswordHash(db, caller.userId);
@@ -167,7 +169,7 @@ export async function changeOwnPassword(db: Db, caller: Actor & Caller, token: s
   await db.$transaction(async (tx) => {
     const user = await users.findUser(tx, caller.userId);
     await users.setPasswordHash(tx, caller.userId, passwordHash);
-    await sessions.deleteUserSessions(tx, caller.userId, tokenHash(token));
+    await sessions.deleteUserSessions(tx, caller.userId, sessionHash);
     await recordAuditEvents(tx, caller, [
       { action: "password_change", objectType: "user", objectId: caller.userId, resellerId: user?.resellerId ?? null, label: caller.username },
     ]);
