@@ -8,7 +8,7 @@ import { parse, type HTMLElement } from "node-html-parser";
 import { buildApp, type BuildOptions } from "../../src/app.js";
 import { loadConfig, type AppConfig } from "../../src/config.js";
 import { withDatabaseName } from "../../src/db/migrate.js";
-import { createPrismaClient, type Db } from "../../src/db/prisma.js";
+import { createPrismaClient, poolOf, type Db } from "../../src/db/prisma.js";
 import { hashPassword } from "../../src/modules/auth/passwords.js";
 import type { UserRole } from "../../src/shared/actor.js";
 
@@ -139,3 +139,23 @@ export function form(fields: Record<string, string | string[]>): { payload: stri
 }
 
 export const htmx = { "hx-request": "true" };
+
+/**
+ * What `work` returns, and the statements the pool under `db` is asked for while it runs
+ * (each one's text, and its name when prepared): hotPathQuery's and Prisma's alike.
+ */
+export async function statementsDuring<T>(db: Db, work: () => Promise<T>): Promise<{ result: T; statements: { text: string; name?: string }[] }> {
+  const pool = poolOf(db);
+  const query = pool.query.bind(pool);
+  const seen: { text: string; name?: string }[] = [];
+  pool.query = ((config: unknown, ...rest: unknown[]) => {
+    const { text, name } = typeof config === "string" ? { text: config, name: undefined } : (config as { text: string; name?: string });
+    seen.push({ text, name });
+    return (query as (...args: unknown[]) => unknown)(config, ...rest);
+  }) as typeof pool.query;
+  try {
+    return { result: await work(), statements: seen };
+  } finally {
+    pool.query = query;
+  }
+}

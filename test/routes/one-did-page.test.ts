@@ -8,7 +8,7 @@ import { parseDidListQuery } from "../../src/modules/dids/did-filters.js";
 import { listPageSql } from "../../src/modules/dids/dids.repo.js";
 import { sessionStandsSql } from "../../src/modules/auth/sessions.repo.js";
 import { everything } from "../../src/shared/actor.js";
-import { buildTestApp, html, htmx, tableRows } from "../helpers/app.js";
+import { buildTestApp, html, htmx, statementsDuring, tableRows } from "../helpers/app.js";
 import { makeDids, makeOperator, makeReseller } from "../helpers/factories.js";
 
 t.test("a page that names one DID", async (t) => {
@@ -19,26 +19,9 @@ t.test("a page that names one DID", async (t) => {
   const [southDid] = await makeDids(db, (await makeOperator(db, { resellerId: south.id, name: "South Op" })).id, ["380440000009"]);
   const numbersOn = (body: string) => tableRows(html(body)).map((row) => row.find((cell) => /^\d{12}$/.test(cell))).filter(Boolean);
 
-  /** The statements the pool is asked for while `work` runs: their text and name. */
-  async function statementsOf(work: () => Promise<unknown>): Promise<{ text: string; name?: string }[]> {
-    const pool = poolOf(db);
-    const query = pool.query.bind(pool);
-    const seen: { text: string; name?: string }[] = [];
-    pool.query = ((config: unknown, ...rest: unknown[]) => {
-      seen.push(typeof config === "string" ? { text: config } : (config as { text: string; name?: string }));
-      return (query as (...args: unknown[]) => unknown)(config, ...rest);
-    }) as typeof pool.query;
-    try {
-      await work();
-    } finally {
-      pool.query = query;
-    }
-    return seen.map(({ text, name }) => ({ text, name }));
-  }
-
   /** The page's own statement among those the pool was asked for while `work` ran. */
   async function pageStatementOf(work: () => Promise<unknown>): Promise<{ text: string; name?: string } | undefined> {
-    return (await statementsOf(work)).find((s) => /did_page_rows/.test(s.text));
+    return (await statementsDuring(db, work)).statements.find((s) => /did_page_rows/.test(s.text));
   }
 
   t.test("is read by a prepared statement; other filters are not", async (t) => {

@@ -5,11 +5,11 @@
 import cookie from "@fastify/cookie";
 import Fastify from "fastify";
 import t from "tap";
-import { createPrismaClient, hotPathQuery, poolOf } from "../../src/db/prisma.js";
+import { createPrismaClient, hotPathQuery } from "../../src/db/prisma.js";
 import { Prisma } from "../../src/generated/prisma/client.js";
 import { tokenHash } from "../../src/modules/auth/auth.service.js";
 import auth from "../../src/plugins/auth.js";
-import { buildTestApp, createTestDatabase, html, htmx, tableRows, text } from "../helpers/app.js";
+import { buildTestApp, createTestDatabase, html, htmx, statementsDuring, tableRows, text } from "../helpers/app.js";
 import { makeDids, makeOperator, makeReseller, makeUser } from "../helpers/factories.js";
 
 t.test("the inventory confirms the session in its own statement", async (t) => {
@@ -23,18 +23,8 @@ t.test("the inventory confirms the session in its own statement", async (t) => {
   t.test("one statement per page once the session was checked", async (t) => {
     const user = await signInAs({ role: "admin", username: "counted" });
     t.equal((await user.inject({ url: "/dids" })).statusCode, 200);
-    const pool = poolOf(db);
-    const query = pool.query.bind(pool);
-    const texts: string[] = [];
-    pool.query = ((config: unknown, ...rest: unknown[]) => {
-      texts.push(typeof config === "string" ? config : (config as { text: string }).text);
-      return (query as (...args: unknown[]) => unknown)(config, ...rest);
-    }) as typeof pool.query;
-    t.teardown(() => {
-      pool.query = query;
-    });
-    const res = await user.inject({ url: "/dids?id=1" });
-    pool.query = query;
+    const { result: res, statements } = await statementsDuring(db, () => user.inject({ url: "/dids?id=1" }));
+    const texts = statements.map((s) => s.text);
     t.equal(res.statusCode, 200);
     t.equal(texts.length, 1, "one query for the page");
     t.match(texts[0], /app_session/, "and it checks the session");
